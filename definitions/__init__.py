@@ -1,0 +1,1 @@
+"""Process definitions: deploy, validate, version, publish."""

@@ -1,0 +1,171 @@
+"""Deploy, version, publish and look up process definitions."""
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.errors import EngineError
+from engine.model import CompiledModel, compile_model
+from engine.runtime import ProcessRuntime
+from engine.services import OperationRegistry, default_registry
+
+from .bundle import split_metadata
+from .errors import DefinitionNotFound, DefinitionNotStartable, InvalidDefinition
+from .models import MODEL_TYPES, STATUSES, DefinitionFile, DefinitionVersion
+
+OPERATIONS: OperationRegistry = default_registry()
+_RUNTIME_CACHE: OrderedDict[tuple[int, str], ProcessRuntime] = OrderedDict()
+_RUNTIME_CACHE_SIZE = 256
+_cache_lock = threading.Lock()
+
+
+def _kind(name: str) -> str:
+    lower = name.lower()
+    if lower.endswith(".dmn"):
+        return "dmn"
+    if lower.endswith(".json"):
+        return "form"
+    return "bpmn"
+
+
+def bundle_sha256(files: dict[str, bytes]) -> str:
+    """Hash a bundle's files by name and content, independent of their order."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(files[name]).digest())
+    return digest.hexdigest()
+
+
+def _decode(files: dict[str, bytes]) -> dict[str, str]:
+    out = {}
+    for name, content in files.items():
+        try:
+            out[name] = content.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidDefinition(f"{name} is not UTF-8 text", details={"file": name}) from None
+    return out
+
+
+def _check_forms(texts: dict[str, str]) -> None:
+    for name, text in texts.items():
+        if _kind(name) != "form":
+            continue
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidDefinition(f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}",
+                                    details={"file": name, "line": exc.lineno}) from None
+
+
+def validate_bundle(files: dict[str, bytes], *, primary: str | None = None) -> CompiledModel:
+    """Parse and validate a bundle; raise InvalidDefinition naming file, element and reason."""
+    try:
+        return compile_model(files, operations=OPERATIONS, primary=primary)
+    except EngineError as exc:
+        raise InvalidDefinition(str(exc), details=exc.to_dict()) from None
+
+
+def deploy(*, session: Session, files: dict[str, bytes], actor: str | None = None, key: str | None = None,
+           publish: bool = True) -> tuple[DefinitionVersion, bool]:
+    """Store a bundle as a new definition version, or return the identical version already stored."""
+    files, metadata = split_metadata(files)
+    texts = _decode(files)
+    _check_forms(texts)
+    model = validate_bundle(files, primary=metadata.get("process_id"))
+    key = key or metadata.get("key") or model.primary_process_id or next(iter(model.names), None)
+    if not key:
+        raise InvalidDefinition("the model defines no process", details={})
+    model_type = metadata.get("model_type", "custom")
+    if model_type not in MODEL_TYPES:
+        raise InvalidDefinition(f"process.json: model_type must be one of {', '.join(MODEL_TYPES)}",
+                                details={"file": "process.json", "field": "model_type"})
+    sha = bundle_sha256(files)
+    existing = session.scalar(select(DefinitionVersion).where(DefinitionVersion.key == key,
+                                                              DefinitionVersion.sha256 == sha))
+    if existing is not None:
+        return existing, False
+    latest = session.scalar(select(func.max(DefinitionVersion.version)).where(DefinitionVersion.key == key))
+    name = metadata.get("name") or model.names.get(model.primary_process_id or "", "") or key
+    version = DefinitionVersion(
+        key=key, version=(latest or 0) + 1, name=str(name)[:300],
+        category=str(metadata.get("category", "general"))[:100], model_type=model_type,
+        status="published" if publish else "draft", sha256=sha, executable=model.executable,
+        primary_process_id=model.primary_process_id, description=str(metadata.get("description", "")),
+        report=model.report(), elements=model.elements, metadata_=metadata, created_by=actor)
+    version.files = [DefinitionFile(name=n, kind=_kind(n), content=t,
+                                    sha256=hashlib.sha256(files[n]).hexdigest()) for n, t in texts.items()]
+    session.add(version)
+    session.flush()
+    _remember(version, model)
+    return version, True
+
+
+def set_status(*, session: Session, definition_id: int, status: str) -> DefinitionVersion:
+    """Publish, deprecate or return a version to draft."""
+    if status not in STATUSES:
+        raise InvalidDefinition(f"status must be one of {', '.join(STATUSES)}", details={"field": "status"})
+    version = get_version_or_raise(session=session, definition_id=definition_id)
+    version.status = status
+    session.flush()
+    return version
+
+
+def get_version_or_raise(*, session: Session, definition_id: int) -> DefinitionVersion:
+    """Return a definition version by id or raise DefinitionNotFound."""
+    version = session.get(DefinitionVersion, definition_id)
+    if version is None:
+        raise DefinitionNotFound(f"no definition version {definition_id}", details={"id": definition_id})
+    return version
+
+
+def list_versions(*, session: Session, key: str | None = None) -> list[DefinitionVersion]:
+    """List definition versions, newest first."""
+    query = select(DefinitionVersion).order_by(DefinitionVersion.key, DefinitionVersion.version.desc())
+    if key:
+        query = query.where(DefinitionVersion.key == key)
+    return list(session.scalars(query))
+
+
+def get_startable_or_raise(*, session: Session, key: str) -> DefinitionVersion:
+    """Return the newest published version of a key that can start, or raise a clear error."""
+    versions = list_versions(session=session, key=key)
+    if not versions:
+        raise DefinitionNotFound(f"no process definition with key '{key}'", details={"key": key})
+    for version in versions:
+        if version.startable:
+            return version
+    newest = versions[0]
+    if not newest.executable:
+        reason = "it has no executable process (stored as documentation)"
+    elif newest.status != "published":
+        reason = f"its newest version is {newest.status}"
+    else:
+        issue = next(i for i in newest.report.get("issues", []) if i.get("severity") == "error")
+        reason = f"element '{issue.get('element_id')}': {issue.get('reason')}"
+    raise DefinitionNotStartable(f"process '{key}' cannot be started: {reason}", details={"key": key})
+
+
+def _remember(version: DefinitionVersion, model: CompiledModel) -> ProcessRuntime:
+    runtime = ProcessRuntime(model, OPERATIONS)
+    with _cache_lock:
+        _RUNTIME_CACHE[(version.id, version.sha256)] = runtime
+        while len(_RUNTIME_CACHE) > _RUNTIME_CACHE_SIZE:
+            _RUNTIME_CACHE.popitem(last=False)
+    return runtime
+
+
+def runtime_for(version: DefinitionVersion) -> ProcessRuntime:
+    """Return the cached runtime of a version, compiling its stored files on a miss."""
+    cache_key = (version.id, version.sha256)
+    with _cache_lock:
+        runtime = _RUNTIME_CACHE.get(cache_key)
+        if runtime is not None:
+            _RUNTIME_CACHE.move_to_end(cache_key)
+            return runtime
+    files, metadata = split_metadata(version.file_map())
+    return _remember(version, validate_bundle(files, primary=version.primary_process_id))

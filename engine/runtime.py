@@ -1,0 +1,241 @@
+"""Run process instances: start, complete human tasks, fire timers, pass messages, report what happened."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from .errors import EngineError, WorkflowStateError
+from .model import CompiledModel
+from .script_engine import FlowdeskScriptEngine
+from .services import OperationRegistry, default_registry
+from .state import StateCodec, compact, tree_depth
+
+MAX_ENGINE_STEPS = 5000
+MAX_TREE_DEPTH = 900
+
+
+@dataclass
+class HumanTask:
+    """A ready human task as the inbox sees it."""
+
+    id: str
+    element_id: str
+    name: str
+    lane: str | None
+    data: dict
+    info: dict
+    item: Any = None
+    item_key: Any = None
+    multi_instance: bool = False
+
+
+@dataclass
+class StepReport:
+    """What one command did: finished elements and the sequence flows taken."""
+
+    completed: list[dict] = field(default_factory=list)
+    flows: list[str] = field(default_factory=list)
+    messages: list[dict] = field(default_factory=list)
+
+
+def _bpmn_id(task) -> str | None:
+    return getattr(task.task_spec, "bpmn_id", None)
+
+
+class ProcessRuntime:
+    """Runs instances of one compiled model; holds no per-instance state."""
+
+    def __init__(self, model: CompiledModel, operations: OperationRegistry | None = None, *,
+                 script_time_limit: float = 2.0, script_memory_mb: int = 256):
+        self.model = model
+        self.codec = StateCodec(model)
+        self.script_engine = FlowdeskScriptEngine(operations or default_registry(),
+                                                  time_limit=script_time_limit,
+                                                  memory_limit_mb=script_memory_mb)
+        self._flows = {(info["source"], info["target"]): flow_id for flow_id, info in model.elements.items()
+                       if info["type"] == "sequenceFlow"}
+
+    # -- state ---------------------------------------------------------------------------------------
+    def dump(self, workflow) -> str:
+        """Return the instance state as JSON text."""
+        return self.codec.dump(workflow)
+
+    def load(self, text: str):
+        """Restore an instance from its saved state."""
+        return self.codec.load(text, self.script_engine)
+
+    # -- commands ------------------------------------------------------------------------------------
+    def start(self, data: dict | None = None, process_id: str | None = None):
+        """Create an instance, run it to its first wait state and return (workflow, report)."""
+        if self.model.blocking_issues:
+            first = self.model.blocking_issues[0]
+            raise EngineError(f"the model cannot be started: {first['reason']}",
+                              element_id=first.get("element_id"), file_name=first.get("file"))
+        spec, subprocess_specs = self.model.spec_for(process_id)
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
+        start = workflow.get_next_task(state=TaskState.READY, spec_name="Start")
+        if start is not None and data:
+            start.set_data(**data)
+        report = StepReport()
+        self._advance(workflow, report)
+        return workflow, report
+
+    def complete(self, workflow, task_id: str, data: dict | None = None) -> StepReport:
+        """Complete a ready human task with submitted data and run to the next wait state."""
+        task = self._ready_human_task(workflow, task_id)
+        if data:
+            task.data.update(data)
+        report = StepReport()
+        self._guard(task, task.run)
+        self._record(task, report)
+        self._advance(workflow, report)
+        return report
+
+    def fire_timers(self, workflow) -> StepReport:
+        """Fire every timer that is due and run to the next wait state."""
+        report = StepReport()
+        self._guard(None, workflow.refresh_timers)
+        self._advance(workflow, report)
+        return report
+
+    def deliver_message(self, workflow, name: str, payload: Any = None,
+                        correlations: dict | None = None) -> StepReport:
+        """Deliver a named message to an instance waiting for it."""
+        event = BpmnEvent(MessageEventDefinition(name), payload if payload is not None else {},
+                          correlations or {})
+        if not workflow.waiting_events() or not any(
+                e.event_type == "MessageEventDefinition" and e.name == name for e in workflow.waiting_events()):
+            raise EngineError(f"the instance is not waiting for message '{name}'")
+        report = StepReport()
+        self._guard(None, lambda: workflow.send_event(event))
+        self._advance(workflow, report)
+        return report
+
+    # -- queries -------------------------------------------------------------------------------------
+    def human_tasks(self, workflow) -> list[HumanTask]:
+        """List the ready human tasks of an instance."""
+        out = []
+        for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+            element_id = _bpmn_id(task) or task.task_spec.name
+            info = self.model.elements.get(element_id, {})
+            parent = task.parent
+            multi = parent is not None and getattr(parent.task_spec, "task_spec", None) == task.task_spec.name
+            item = item_key = None
+            if multi:
+                item_key = task.internal_data.get("key_or_index")
+                item = task.internal_data.get("item")
+                input_item = getattr(parent.task_spec, "input_item", None)
+                if input_item is not None and input_item.bpmn_id in task.data:
+                    item = task.data[input_item.bpmn_id]
+            out.append(HumanTask(id=str(task.id), element_id=element_id,
+                                 name=task.task_spec.bpmn_name or info.get("name") or element_id,
+                                 lane=task.task_spec.lane, data=task.data, info=info,
+                                 item=item, item_key=item_key, multi_instance=multi))
+        return out
+
+    def is_completed(self, workflow) -> bool:
+        """Tell whether the instance has finished."""
+        return workflow.is_completed()
+
+    def next_wake(self, workflow) -> datetime | None:
+        """Return when the earliest waiting timer of the instance falls due."""
+        due = []
+        for event in workflow.waiting_events():
+            if event.event_type.endswith("TimerEventDefinition") and isinstance(event.value, str):
+                try:
+                    when = datetime.fromisoformat(event.value)
+                except ValueError:
+                    continue
+                due.append(when if when.tzinfo else when.replace(tzinfo=timezone.utc))
+        return min(due) if due else None
+
+    def waiting_messages(self, workflow) -> list[str]:
+        """List the names of messages the instance waits for."""
+        return sorted({e.name for e in workflow.waiting_events() if e.event_type == "MessageEventDefinition"})
+
+    def outgoing_messages(self, workflow) -> list[dict]:
+        """Take the messages the instance threw that nobody inside it caught."""
+        out = []
+        for event in workflow.get_events():
+            definition = event.event_definition
+            out.append({"name": getattr(definition, "name", None), "payload": event.payload,
+                        "correlations": dict(event.correlations or {})})
+        return out
+
+    # -- internals -----------------------------------------------------------------------------------
+    def _ready_human_task(self, workflow, task_id: str):
+        try:
+            task = workflow.get_task_from_id(UUID(str(task_id)))
+        except Exception:
+            task = None
+        if task is None or not task.task_spec.manual:
+            raise EngineError(f"no human task '{task_id}' in this instance")
+        if task.state != TaskState.READY:
+            raise EngineError(f"task '{_bpmn_id(task)}' is {TaskState.get_name(task.state).lower()}, not ready",
+                              element_id=_bpmn_id(task))
+        return task
+
+    def _guard(self, task, action):
+        try:
+            return action()
+        except EngineError:
+            raise
+        except SpiffWorkflowException as exc:
+            failed = getattr(exc, "task", None) or task
+            raise EngineError(str(exc.args[0]) if exc.args else str(exc),
+                              element_id=_bpmn_id(failed) if failed is not None else None) from None
+        except RecursionError:
+            raise WorkflowStateError("the process is nested too deeply to run") from None
+        except Exception as exc:  # a fault inside SpiffWorkflow must never escape unnamed
+            element = _bpmn_id(task) if task is not None else None
+            raise EngineError(f"{type(exc).__name__}: {exc}", element_id=element) from None
+
+    def _record(self, task, report: StepReport) -> None:
+        element_id = _bpmn_id(task)
+        if element_id is None or element_id not in self.model.elements:
+            return
+        info = self.model.elements[element_id]
+        entry = {"element_id": element_id, "type": info["type"], "task_id": str(task.id),
+                 "state": TaskState.get_name(task.state).lower()}
+        report.completed.append(entry)
+        source = task.parent
+        while source is not None and (_bpmn_id(source) is None or _bpmn_id(source) not in self.model.elements
+                                      or _bpmn_id(source) == element_id):
+            source = source.parent
+        if source is not None:
+            flow = self._flows.get((_bpmn_id(source), element_id))
+            if flow:
+                entry["flow"] = flow
+                report.flows.append(flow)
+
+    def _advance(self, workflow, report: StepReport) -> None:
+        steps = 0
+
+        def did_complete(task):
+            nonlocal steps
+            steps += 1
+            self._record(task, report)
+            if steps > MAX_ENGINE_STEPS:
+                raise EngineError(f"more than {MAX_ENGINE_STEPS} automatic steps in one command: the model "
+                                  "loops without waiting for a person, a timer or a message",
+                                  element_id=_bpmn_id(task))
+
+        while True:
+            progressed = self._guard(None, lambda: workflow._do_engine_steps(None, did_complete))
+            compact(workflow)
+            if progressed:
+                continue
+            self._guard(None, workflow.refresh_timers)
+            if not any(True for _ in workflow.get_tasks(state=TaskState.READY, manual=False)):
+                break
+        if tree_depth(workflow) > MAX_TREE_DEPTH or any(
+                tree_depth(sub) > MAX_TREE_DEPTH for sub in workflow.subprocesses.values()):
+            raise WorkflowStateError("the process history is too deep to run safely")

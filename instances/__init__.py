@@ -1,0 +1,1 @@
+"""Running process instances, the work items of the inbox, history, timers and the worker's jobs."""

@@ -1,0 +1,302 @@
+"""Start instances, complete and claim work items, wake timers: one locked transaction per command."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from database.base import utcnow
+from database.session import is_postgres
+from definitions import service as definitions
+from definitions.models import DefinitionVersion
+from engine.errors import EngineError
+from engine.jsonsafe import to_json_safe
+from engine.runtime import ProcessRuntime, StepReport
+from engine.specs import classify_decision
+
+from . import assignment
+from .actors import Actor
+from .errors import Conflict, InstanceNotFound, InvalidInput, NotAllowed, ProcessFailure, WorkItemNotFound
+from .models import HistoryEvent, OutboxMessage, ProcessInstance, WorkItem, WorkItemCandidate
+
+MAX_DATA_BYTES = 1_000_000
+
+
+def _check_data(data, field: str = "data") -> dict:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{field} must be a JSON object", details={"field": field})
+    bad = [key for key in data if not isinstance(key, str) or not key.isidentifier() or key.startswith("_")]
+    if bad:
+        raise InvalidInput(f"{field}: '{bad[0]}' is not a valid variable name (letters, digits and _, "
+                           "not starting with a digit or _)", details={"field": f"{field}.{bad[0]}"})
+    if len(repr(data)) > MAX_DATA_BYTES:
+        raise InvalidInput(f"{field} is larger than {MAX_DATA_BYTES} bytes", details={"field": field})
+    return data
+
+
+def _failure(exc: EngineError) -> ProcessFailure:
+    return ProcessFailure(str(exc), details=exc.to_dict())
+
+
+def lock_instance(*, session: Session, instance_id: int) -> ProcessInstance:
+    """Load an instance for change, holding its row lock until the transaction ends."""
+    query = select(ProcessInstance).where(ProcessInstance.id == instance_id)
+    if is_postgres(session):
+        query = query.with_for_update()
+    instance = session.scalars(query.execution_options(populate_existing=True)).first()
+    if instance is None:
+        raise InstanceNotFound(f"no process instance {instance_id}", details={"id": instance_id})
+    return instance
+
+
+def _history(session: Session, instance: ProcessInstance, kind: str, *, actor: str | None = None,
+             element_id: str | None = None, work_item_id: int | None = None, details: dict | None = None,
+             at: datetime | None = None) -> None:
+    session.add(HistoryEvent(instance_id=instance.id, type=kind, actor=actor, element_id=element_id,
+                             work_item_id=work_item_id, details=to_json_safe(details or {}), at=at or utcnow()))
+
+
+def _record_report(session: Session, instance: ProcessInstance, report: StepReport, actor: str | None,
+                   now: datetime) -> None:
+    for entry in report.completed:
+        details = {"type": entry["type"], "state": entry["state"]}
+        if entry.get("flow"):
+            details["flow"] = entry["flow"]
+        _history(session, instance, "element_completed", actor=actor, element_id=entry["element_id"],
+                 details=details, at=now)
+
+
+def _sync_work_items(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, workflow,
+                     now: datetime) -> None:
+    ready = {task.id: task for task in runtime.human_tasks(workflow)}
+    open_items = list(session.scalars(select(WorkItem).where(WorkItem.instance_id == instance.id,
+                                                             WorkItem.status == "open")))
+    known = {item.task_guid for item in open_items}
+    for item in open_items:
+        if item.task_guid not in ready:
+            item.status = "cancelled"
+            item.completed_at = now
+            _history(session, instance, "task_cancelled", element_id=item.element_id, work_item_id=item.id,
+                     at=now)
+    for guid, task in ready.items():
+        if guid in known:
+            continue
+        try:
+            fields = assignment.resolve(task, initiator=instance.initiator, now=now)
+        except EngineError as exc:
+            raise _failure(exc) from None
+        item = WorkItem(instance_id=instance.id, task_guid=guid, element_id=task.element_id, name=task.name[:300],
+                        lane=task.lane, status="open", created_at=now,
+                        item=to_json_safe({"key": task.item_key, "value": task.item}) if task.multi_instance
+                        else None, **fields)
+        session.add(item)
+        session.flush()
+        session.add_all(
+            [WorkItemCandidate(work_item_id=item.id, kind="user", value=u) for u in item.candidate_users]
+            + [WorkItemCandidate(work_item_id=item.id, kind="group", value=g) for g in item.candidate_groups])
+        _history(session, instance, "task_created", element_id=task.element_id, work_item_id=item.id,
+                 details={"assignee": item.assignee, "candidate_users": item.candidate_users,
+                          "candidate_groups": item.candidate_groups}, at=now)
+
+
+def _save(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, workflow, report: StepReport,
+          *, actor: str | None, now: datetime) -> None:
+    try:
+        instance.state = runtime.dump(workflow)
+    except EngineError as exc:
+        raise _failure(exc) from None
+    instance.updated_at = now
+    last = workflow.last_task
+    instance.data = to_json_safe(dict(workflow.data) if workflow.is_completed() or last is None
+                                 else {**workflow.data, **last.data})
+    _record_report(session, instance, report, actor, now)
+    if runtime.is_completed(workflow):
+        instance.status = "completed"
+        instance.ended_at = now
+        instance.next_wake_at = None
+        instance.waiting_messages = []
+        _history(session, instance, "instance_completed", actor=actor, at=now)
+    else:
+        instance.next_wake_at = runtime.next_wake(workflow)
+        instance.waiting_messages = runtime.waiting_messages(workflow)
+    _sync_work_items(session, instance, runtime, workflow, now)
+    for message in runtime.outgoing_messages(workflow):
+        session.add(OutboxMessage(instance_id=instance.id, kind="bpmn_message", payload=to_json_safe(message)))
+    session.flush()
+
+
+def start_instance(*, session: Session, key: str, actor: Actor, data: dict | None = None,
+                   business_key: str | None = None, title: str | None = None) -> ProcessInstance:
+    """Start the newest startable version of a process and run it to its first wait state."""
+    data = _check_data(data)
+    version = definitions.get_startable_or_raise(session=session, key=key)
+    runtime = definitions.runtime_for(version)
+    now = utcnow()
+    try:
+        workflow, report = runtime.start({**data, "initiator": actor.username})
+    except EngineError as exc:
+        raise _failure(exc) from None
+    instance = ProcessInstance(definition_id=version.id, definition_key=version.key,
+                               process_id=version.primary_process_id or version.key, status="running",
+                               business_key=business_key, title=(title or version.name)[:300],
+                               initiator=actor.username, state="{}", started_at=now, updated_at=now)
+    session.add(instance)
+    session.flush()
+    _history(session, instance, "instance_started", actor=actor.username,
+             details={"definition": version.key, "version": version.version, "data": data}, at=now)
+    _save(session, instance, runtime, workflow, report, actor=actor.username, now=now)
+    return instance
+
+
+def _runtime(session: Session, instance: ProcessInstance) -> ProcessRuntime:
+    version = session.get(DefinitionVersion, instance.definition_id)
+    return definitions.runtime_for(version)
+
+
+def _load(runtime: ProcessRuntime, instance: ProcessInstance):
+    try:
+        return runtime.load(instance.state)
+    except EngineError as exc:
+        raise _failure(exc) from None
+
+
+def get_work_item_or_raise(*, session: Session, work_item_id: int, actor: Actor) -> WorkItem:
+    """Return a work item the actor may see, or raise WorkItemNotFound."""
+    item = session.get(WorkItem, work_item_id)
+    if item is None or not (actor.may_work_on(assignee=item.assignee, candidate_users=item.candidate_users,
+                                              candidate_groups=item.candidate_groups)
+                            or item.completed_by == actor.username):
+        raise WorkItemNotFound(f"no task {work_item_id} for {actor.username}", details={"id": work_item_id})
+    return item
+
+
+def complete_task(*, session: Session, work_item_id: int, actor: Actor, data: dict | None = None,
+                  decision: str | None = None, comment: str | None = None) -> ProcessInstance:
+    """Complete a work item with form data and an optional decision and comment."""
+    data = _check_data(data)
+    if decision is not None:
+        data = {**data, "decision": decision}
+    item = session.get(WorkItem, work_item_id)
+    if item is None:
+        raise WorkItemNotFound(f"no task {work_item_id}", details={"id": work_item_id})
+    instance = lock_instance(session=session, instance_id=item.instance_id)
+    session.refresh(item)
+    if not actor.may_work_on(assignee=item.assignee, candidate_users=item.candidate_users,
+                             candidate_groups=item.candidate_groups):
+        if item.status != "open" or item.assignee:
+            raise NotAllowed(f"task {work_item_id} is not assigned to {actor.username}",
+                             details={"id": work_item_id})
+        raise WorkItemNotFound(f"no task {work_item_id} for {actor.username}", details={"id": work_item_id})
+    if item.status != "open":
+        raise Conflict(f"task {work_item_id} is already {item.status}", details={"id": work_item_id,
+                                                                                   "status": item.status})
+    runtime = _runtime(session, instance)
+    workflow = _load(runtime, instance)
+    now = utcnow()
+    try:
+        report = runtime.complete(workflow, item.task_guid, data)
+    except EngineError as exc:
+        raise _failure(exc) from None
+    item.status = "completed"
+    item.completed_at = now
+    item.completed_by = actor.username
+    item.decision = classify_decision(data) or (str(decision)[:50] if decision else None)
+    item.comment = comment
+    item.submitted = to_json_safe(data)
+    _history(session, instance, "task_completed", actor=actor.username, element_id=item.element_id,
+             work_item_id=item.id, details={"decision": item.decision, "comment": comment, "data": data}, at=now)
+    _save(session, instance, runtime, workflow, report, actor=actor.username, now=now)
+    return instance
+
+
+def claim_task(*, session: Session, work_item_id: int, actor: Actor) -> WorkItem:
+    """Take an unassigned work item for oneself; losing a race gives a clear conflict."""
+    item = get_work_item_or_raise(session=session, work_item_id=work_item_id, actor=actor)
+    instance = lock_instance(session=session, instance_id=item.instance_id)
+    session.refresh(item)
+    if item.status != "open":
+        raise Conflict(f"task {work_item_id} is already {item.status}", details={"id": work_item_id})
+    if item.assignee and item.assignee != actor.username:
+        raise Conflict(f"task {work_item_id} was claimed by {item.assignee}", details={"id": work_item_id,
+                                                                                         "assignee": item.assignee})
+    item.assignee = actor.username
+    _history(session, instance, "task_claimed", actor=actor.username, element_id=item.element_id,
+             work_item_id=item.id)
+    session.flush()
+    return item
+
+
+def unclaim_task(*, session: Session, work_item_id: int, actor: Actor) -> WorkItem:
+    """Give a claimed work item back to its candidates."""
+    item = get_work_item_or_raise(session=session, work_item_id=work_item_id, actor=actor)
+    instance = lock_instance(session=session, instance_id=item.instance_id)
+    session.refresh(item)
+    if item.status != "open" or item.assignee != actor.username:
+        raise Conflict(f"task {work_item_id} is not claimed by {actor.username}", details={"id": work_item_id})
+    if not (item.candidate_users or item.candidate_groups):
+        raise Conflict(f"task {work_item_id} has no candidates to give it back to", details={"id": work_item_id})
+    item.assignee = None
+    _history(session, instance, "task_unclaimed", actor=actor.username, element_id=item.element_id,
+             work_item_id=item.id)
+    session.flush()
+    return item
+
+
+def wake_instance(*, session: Session, instance_id: int, now: datetime | None = None) -> ProcessInstance:
+    """Fire the due timers of an instance and run it to its next wait state."""
+    instance = lock_instance(session=session, instance_id=instance_id)
+    now = now or utcnow()
+    if instance.status != "running" or instance.next_wake_at is None or instance.next_wake_at > now:
+        return instance
+    runtime = _runtime(session, instance)
+    workflow = _load(runtime, instance)
+    try:
+        report = runtime.fire_timers(workflow)
+    except EngineError as exc:
+        raise _failure(exc) from None
+    _history(session, instance, "timers_fired", actor="system", at=now)
+    _save(session, instance, runtime, workflow, report, actor="system", now=now)
+    instance.wake_attempts = 0
+    return instance
+
+
+def get_instance_or_raise(*, session: Session, instance_id: int) -> ProcessInstance:
+    """Return an instance by id or raise InstanceNotFound."""
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise InstanceNotFound(f"no process instance {instance_id}", details={"id": instance_id})
+    return instance
+
+
+def list_history(*, session: Session, instance_id: int) -> list[HistoryEvent]:
+    """Return an instance's history, oldest first."""
+    return list(session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance_id)
+                                .order_by(HistoryEvent.id)))
+
+
+def list_open_work_items(*, session: Session, instance_id: int) -> list[WorkItem]:
+    """Return an instance's open work items."""
+    return list(session.scalars(select(WorkItem).where(WorkItem.instance_id == instance_id,
+                                                       WorkItem.status == "open").order_by(WorkItem.id)))
+
+
+def list_my_tasks(*, session: Session, actor: Actor, limit: int = 100) -> list[WorkItem]:
+    """Return open work items assigned to the actor or claimable by them, by priority then due date."""
+    mine = select(WorkItem.id).where(WorkItem.status == "open", WorkItem.assignee == actor.username)
+    claimable = (select(WorkItemCandidate.work_item_id)
+                 .join(WorkItem, WorkItem.id == WorkItemCandidate.work_item_id)
+                 .where(WorkItem.status == "open", WorkItem.assignee.is_(None))
+                 .where(((WorkItemCandidate.kind == "user") & (WorkItemCandidate.value == actor.username))
+                        | ((WorkItemCandidate.kind == "group") & WorkItemCandidate.value.in_(list(actor.groups)))))
+    query = (select(WorkItem).where(WorkItem.id.in_(mine.union(claimable)))
+             .order_by(WorkItem.priority.desc(), WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id)
+             .limit(limit))
+    return list(session.scalars(query))
+
+
+def purge_candidates(*, session: Session, work_item_id: int) -> None:
+    """Remove the candidate rows of a finished work item."""
+    session.execute(delete(WorkItemCandidate).where(WorkItemCandidate.work_item_id == work_item_id))

@@ -1,0 +1,103 @@
+"""Shared fixtures: databases on SQLite and PostgreSQL, migrated once per run and emptied per test."""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from database import Database
+from database.migrate import upgrade
+from database.models import metadata
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+CORPUS = ROOT.parent / "shared" / "corpus" / "bpmn"
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def postgres_available() -> bool:
+    """Tell whether the PostgreSQL half of the suite runs."""
+    flag = os.environ.get("FLOWDESK_TEST_POSTGRES")
+    if flag is not None:
+        return flag == "1"
+    try:
+        psycopg.connect(PG_URL.replace("+psycopg", ""), connect_timeout=3).close()
+        return True
+    except Exception:
+        return False
+
+
+PG = postgres_available()
+if os.environ.get("CI") == "true" and not PG:
+    raise RuntimeError(f"PostgreSQL at {PG_URL} is required in CI")
+
+
+def _pg_admin(sql: str) -> None:
+    with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory) -> str:
+    """A migrated SQLite database file for this run."""
+    path = tmp_path_factory.mktemp("db") / "flowdesk.db"
+    url = f"sqlite:///{path}"
+    database = Database(url)
+    upgrade(database)
+    database.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A migrated PostgreSQL database of its own for this run, dropped at the end."""
+    if not PG:
+        pytest.skip("PostgreSQL is not reachable")
+    name = f"flowdesk_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    base = PG_URL.rsplit("/", 1)[0]
+    url = f"{base}/{name}"
+    database = Database(url)
+    upgrade(database)
+    database.dispose()
+    yield url
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _empty(database: Database) -> None:
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    with database.engine.begin() as conn:
+        if database.dialect == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db(request) -> Database:
+    """An empty, migrated database: each database test runs once on SQLite and once on PostgreSQL."""
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
+    database = Database(url)
+    _empty(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def pg_db(request) -> Database:
+    """An empty, migrated PostgreSQL database, for tests that only make sense there."""
+    database = Database(request.getfixturevalue("postgres_url"))
+    _empty(database)
+    yield database
+    database.dispose()
+
+
+def read_bundle(name: str) -> dict[str, bytes]:
+    """Read a test model folder or file from tests/data/bpmn."""
+    from definitions.bundle import read_path
+    return read_path(DATA / "bpmn" / name)

@@ -1,0 +1,56 @@
+"""The flowdesk command: a whole approval from the shell, and one clear message for bad input."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import DATA, ROOT
+from webapp.cli import main
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("FLOWDESK_VAR_DIR", str(tmp_path))
+    runner = CliRunner()
+
+    def run(*args, ok=True):
+        result = runner.invoke(main, list(args), catch_exceptions=False)
+        assert (result.exit_code == 0) == ok, result.output
+        return result.output
+
+    run("db", "upgrade")
+    return run
+
+
+def test_a_leave_request_from_the_shell(cli):
+    assert "leave_request v1 deployed" in cli("deploy", str(ROOT / "bpmn" / "leave_request"))
+    assert "unchanged" in cli("deploy", str(ROOT / "bpmn" / "leave_request"))
+    out = cli("start", "leave_request", "--as", "alice", "--data", json.dumps(
+        {"leave_type": "annual", "start_date": "2026-12-01", "end_date": "2026-12-02", "days": 2, "manager": "bob"}))
+    assert "started instance 1" in out and "-> bob" in out
+    tasks = json.loads(cli("tasks", "--as", "bob", "--json"))
+    assert [t["name"] for t in tasks] == ["Manager approval / 主管审批"]
+    cli("complete", str(tasks[0]["id"]), "--as", "bob", "--decision", "approve")
+    [hr] = json.loads(cli("tasks", "--as", "carol", "--groups", "hr", "--json"))
+    assert "instance 1 is completed" in cli("complete", str(hr["id"]), "--as", "carol", "--groups", "hr",
+                                            "--decision", "approve")
+    shown = json.loads(cli("show", "1", "--json"))
+    assert shown["status"] == "completed" and shown["tasks"] == []
+    assert [h["type"] for h in shown["history"]][-1] == "instance_completed"
+    assert "instance 1 of leave_request: completed" in cli("show", "1")
+
+
+def test_bad_input_gets_one_clear_message(cli):
+    cli("deploy", str(ROOT / "bpmn" / "leave_request"))
+    assert "--data is not valid JSON" in cli("start", "leave_request", "--as", "alice", "--data", "{oops", ok=False)
+    assert "no process definition with key 'nope'" in cli("start", "nope", "--as", "alice", ok=False)
+    assert "does not exist" in cli("deploy", "/no/such/folder", ok=False)
+    assert "no task 99" in cli("complete", "99", "--as", "bob", ok=False)
+    assert "no process instance 42" in cli("show", "42", ok=False)
+    xxe = DATA / "bpmn" / "xxe.bpmn"
+    out = cli("deploy", str(xxe), ok=False)
+    assert "xxe.bpmn" in out and ("DOCTYPE" in out or "entity" in out)
+    assert "no open tasks for alice" in cli("tasks", "--as", "alice")

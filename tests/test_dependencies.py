@@ -1,0 +1,52 @@
+"""The dependency rule: webapp -> domain packages -> engine; the engine imports nothing of ours."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OURS = {"engine", "definitions", "forms", "instances", "database", "webapp"}
+ALLOWED = {
+    "engine": set(),
+    "database": {"definitions", "instances"},  # only database/models.py gathers the domain models
+    "definitions": {"engine", "database"},
+    "forms": {"engine", "database"},
+    "instances": {"engine", "database", "definitions", "forms"},
+    "webapp": OURS,
+}
+NO_FLASK = {"engine", "definitions", "forms", "instances", "database"}
+NO_DB = {"engine"}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_every_import_follows_the_rule():
+    wrong = []
+    for package in OURS:
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            imported = _imports(path)
+            for name in imported & OURS - {package}:
+                if name not in ALLOWED[package]:
+                    wrong.append(f"{path.relative_to(ROOT)} imports {name}")
+            if package in NO_FLASK and {"flask", "flask_sqlalchemy", "flask_login"} & imported:
+                wrong.append(f"{path.relative_to(ROOT)} imports Flask")
+            if package in NO_DB and {"sqlalchemy", "alembic", "psycopg"} & imported:
+                wrong.append(f"{path.relative_to(ROOT)} imports a database library")
+    assert wrong == []
+
+
+def test_the_rule_checker_sees_a_wrong_arrow(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("from webapp import app\nimport flask\n")
+    assert {"webapp", "flask"} <= _imports(bad)

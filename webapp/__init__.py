@@ -1,0 +1,1 @@
+"""The web application, its configuration and the flowdesk command line."""

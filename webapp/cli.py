@@ -1,0 +1,255 @@
+"""The flowdesk command: database, deployment, instances, tasks, worker and server."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .config import Settings
+
+
+class CommandFailed(click.ClickException):
+    """A command failed with a message for the user and exit status 1."""
+
+
+def _database(settings: Settings):
+    from database import Database
+    return Database(settings.database_url)
+
+
+def _actor(username: str, groups: str | None):
+    from instances.actors import Actor
+    if not username or not username.strip():
+        raise CommandFailed("--as needs a user name")
+    return Actor(username.strip(), frozenset(g.strip() for g in (groups or "").split(",") if g.strip()))
+
+
+def _json_arg(text: str | None, option: str) -> dict:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CommandFailed(f"{option} is not valid JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(value, dict):
+        raise CommandFailed(f"{option} must be a JSON object, like '{{\"amount\": 100}}'")
+    return value
+
+
+def _domain_call(func):
+    """Run a domain command, turning its errors into one clear line and a non-zero exit."""
+    from definitions.errors import DefinitionError
+    from engine.errors import EngineError
+    from instances.errors import InstanceError
+    try:
+        return func()
+    except (DefinitionError, InstanceError) as exc:
+        detail = exc.details.get("message") if isinstance(exc.details, dict) else None
+        raise CommandFailed(exc.message if not detail or detail in exc.message else f"{exc.message}") from None
+    except EngineError as exc:
+        raise CommandFailed(str(exc)) from None
+
+
+@click.group()
+@click.pass_context
+def main(ctx):
+    """Flowdesk: process-centric CRM and office automation."""
+    ctx.obj = Settings.from_env()
+
+
+@main.group()
+def db():
+    """Manage the database schema."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(settings: Settings):
+    """Create or upgrade the database schema in place."""
+    from database.migrate import current_revision, upgrade
+    database = _database(settings)
+    before = current_revision(database)
+    upgrade(database)
+    after = current_revision(database)
+    click.echo(f"database at revision {after}" + ("" if before == after else f" (was {before or 'empty'})"))
+
+
+def deploy_path(settings: Settings, path: Path, actor: str | None) -> list[str]:
+    """Deploy one folder, file or zip; return lines describing the outcome."""
+    from definitions import bundle
+    from definitions import service as definitions
+    database = _database(settings)
+    files = _domain_call(lambda: bundle.read_path(path))
+    with database.command() as session:
+        version, created = _domain_call(lambda: definitions.deploy(session=session, files=files, actor=actor))
+        lines = [f"{version.key} v{version.version} " + ("deployed" if created else "unchanged")
+                 + ("" if version.executable else " (documentation only: no executable process)")]
+        for issue in version.report.get("issues", []):
+            lines.append(f"  {issue['severity']}: {issue.get('file') or ''} "
+                         f"element '{issue.get('element_id')}': {issue['reason']}")
+    return lines
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--as", "username", default=None, help="Who deploys (recorded on the version).")
+@click.pass_obj
+def deploy(settings: Settings, path: Path, username: str | None):
+    """Deploy a process folder in bpmn/, a .bpmn file or a .zip archive."""
+    for line in deploy_path(settings, path, username):
+        click.echo(line)
+
+
+@main.command()
+@click.argument("key")
+@click.option("--as", "username", required=True, help="The user who starts the process.")
+@click.option("--groups", default=None, help="Comma-separated groups of the user.")
+@click.option("--data", default=None, help="Start data as a JSON object.")
+@click.option("--business-key", default=None)
+@click.pass_obj
+def start(settings: Settings, key: str, username: str, groups: str | None, data: str | None,
+          business_key: str | None):
+    """Start a process by its key."""
+    from instances import service
+    actor = _actor(username, groups)
+    payload = _json_arg(data, "--data")
+    with _database(settings).command() as session:
+        instance = _domain_call(lambda: service.start_instance(session=session, key=key, actor=actor, data=payload,
+                                                               business_key=business_key))
+        click.echo(f"started instance {instance.id} of {instance.definition_key} ({instance.status})")
+        for item in service.list_open_work_items(session=session, instance_id=instance.id):
+            click.echo(f"  task {item.id}: {item.name} -> {_who(item)}")
+
+
+def _who(item) -> str:
+    if item.assignee:
+        return item.assignee
+    names = item.candidate_users + [f"group:{g}" for g in item.candidate_groups]
+    return "candidates " + ", ".join(names) if names else "unassigned"
+
+
+@main.command()
+@click.option("--as", "username", required=True, help="Whose inbox to list.")
+@click.option("--groups", default=None, help="Comma-separated groups of the user.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def tasks(settings: Settings, username: str, groups: str | None, as_json: bool):
+    """List the open tasks of a user."""
+    from instances import service
+    actor = _actor(username, groups)
+    with _database(settings).query() as session:
+        items = service.list_my_tasks(session=session, actor=actor)
+        rows = [{"id": i.id, "instance": i.instance_id, "name": i.name, "element": i.element_id,
+                 "assignee": i.assignee, "due": i.due_at.isoformat() if i.due_at else None,
+                 "priority": i.priority} for i in items]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo(f"no open tasks for {username}")
+    for row in rows:
+        click.echo(f"{row['id']:>6}  instance {row['instance']:<6} {row['name']}"
+                   + (f"  due {row['due']}" if row["due"] else "") + ("" if row["assignee"] else "  (claimable)"))
+
+
+@main.command()
+@click.argument("task_id", type=int)
+@click.option("--as", "username", required=True, help="The user who completes the task.")
+@click.option("--groups", default=None, help="Comma-separated groups of the user.")
+@click.option("--data", default=None, help="Form data as a JSON object.")
+@click.option("--decision", default=None, help="approve or reject.")
+@click.option("--comment", default=None)
+@click.pass_obj
+def complete(settings: Settings, task_id: int, username: str, groups: str | None, data: str | None,
+             decision: str | None, comment: str | None):
+    """Complete a task."""
+    from instances import service
+    actor = _actor(username, groups)
+    payload = _json_arg(data, "--data")
+    with _database(settings).command() as session:
+        instance = _domain_call(lambda: service.complete_task(session=session, work_item_id=task_id, actor=actor,
+                                                              data=payload, decision=decision, comment=comment))
+        click.echo(f"completed task {task_id}; instance {instance.id} is {instance.status}")
+        for item in service.list_open_work_items(session=session, instance_id=instance.id):
+            click.echo(f"  task {item.id}: {item.name} -> {_who(item)}")
+
+
+@main.command()
+@click.argument("instance_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def show(settings: Settings, instance_id: int, as_json: bool):
+    """Show an instance: status, active tasks and history."""
+    from engine.jsonsafe import to_json_safe
+    from instances import service
+    with _database(settings).query() as session:
+        instance = _domain_call(lambda: service.get_instance_or_raise(session=session, instance_id=instance_id))
+        items = service.list_open_work_items(session=session, instance_id=instance_id)
+        history = service.list_history(session=session, instance_id=instance_id)
+        doc = {
+            "id": instance.id, "process": instance.definition_key, "status": instance.status,
+            "initiator": instance.initiator, "business_key": instance.business_key,
+            "started_at": instance.started_at, "ended_at": instance.ended_at,
+            "next_wake_at": instance.next_wake_at, "incident": instance.incident, "data": instance.data,
+            "tasks": [{"id": i.id, "name": i.name, "element": i.element_id, "assignee": i.assignee,
+                       "candidates": i.candidate_users + i.candidate_groups} for i in items],
+            "history": [{"at": h.at, "type": h.type, "element": h.element_id, "actor": h.actor,
+                         "details": h.details} for h in history],
+        }
+    if as_json:
+        click.echo(json.dumps(to_json_safe(doc), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"instance {doc['id']} of {doc['process']}: {doc['status']} (started by {doc['initiator']})")
+    if instance.incident:
+        click.echo(f"  incident: {instance.incident.get('reason')}")
+    click.echo("active tasks:" if items else "no active tasks")
+    for task in doc["tasks"]:
+        click.echo(f"  {task['id']}: {task['name']} [{task['element']}] -> "
+                   f"{task['assignee'] or ', '.join(task['candidates']) or 'unassigned'}")
+    click.echo("history:")
+    for event in doc["history"]:
+        extra = event["details"].get("flow") or event["details"].get("decision") or ""
+        click.echo(f"  {event['at']:%Y-%m-%d %H:%M:%S}  {event['type']:<18} {event['element'] or '':<24} "
+                   f"{event['actor'] or '':<12} {extra or ''}")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run the due jobs once and exit.")
+@click.pass_obj
+def worker(settings: Settings, once: bool):
+    """Run the background worker: due timers, retries and incidents."""
+    from instances.worker import Worker
+    runner = Worker(_database(settings), interval=settings.worker_interval,
+                    max_attempts=settings.worker_max_attempts)
+    if once:
+        click.echo(f"fired {runner.run_once()} instance(s)")
+        return
+    runner.run_forever()
+
+
+@main.command()
+@click.option("--host", default=None)
+@click.option("--port", default=None, type=int)
+@click.option("--no-worker", is_flag=True, help="Do not run the background worker in this process.")
+@click.pass_obj
+def serve(settings: Settings, host: str | None, port: int | None, no_worker: bool):
+    """Serve the web application (with the worker in the same process unless --no-worker)."""
+    from .server import serve as run_server
+    run_server(settings, host=host or settings.host, port=port or settings.port, with_worker=not no_worker)
+
+
+@main.command()
+@click.pass_obj
+def demo(settings: Settings):
+    """Upgrade the database, deploy every process in bpmn/ and load the demo data."""
+    from database.migrate import upgrade
+    upgrade(_database(settings))
+    for folder in sorted(p for p in settings.bpmn_dir.iterdir() if p.is_dir()):
+        for line in deploy_path(settings, folder, "system"):
+            click.echo(line)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
