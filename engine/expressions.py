@@ -18,8 +18,9 @@ dicts only; tuple/list/dict/set displays; f-strings; calls to HELPERS with posit
 Refused with an ExpressionError naming the construct: lambda, comprehensions, `*`/`**`
 unpacking, `:=`, attribute access on non-dicts, names/attributes starting with `_`, calls to
 anything but a helper, `%` string formatting, `@`.
-Limits: text <= 10,000 chars; `*` repetition <= 1,000,000 items; `**`/`<<` results <= 100,000
-bits; int products <= 1,000,000 bits; f-string widths/precisions <= 1,000.
+Limits: text <= 10,000 chars; sequences built by `*`, `+`, str() and f-strings <= 1,000,000
+items/characters per evaluation in total; `**`/`<<` results <= 100,000 bits; int products <=
+1,000,000 bits; f-string widths/precisions <= 1,000.
 
 HELPERS
   len min max sum abs round int float str bool sorted any all -- as in Python, except that `sum`
@@ -39,6 +40,7 @@ from __future__ import annotations
 import ast
 import operator
 import re
+import threading
 from collections.abc import Mapping, Sequence, Set
 from datetime import date as _date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -48,7 +50,7 @@ from typing import Any, Callable
 from engine.errors import ExpressionError
 
 MAX_EXPRESSION_LENGTH = 10_000
-MAX_SEQUENCE_LENGTH = 1_000_000
+MAX_BUILT_ITEMS = 1_000_000  # items/characters that *, +, str() and f-strings may build per evaluation
 MAX_POWER_BITS = 100_000
 MAX_PRODUCT_BITS = 1_000_000
 MAX_FORMAT_NUMBER = 1_000
@@ -140,6 +142,12 @@ def _sum(iterable: Any, start: Any = 0) -> Any:
     return sum(iterable, start)
 
 
+def _str(value: Any = "") -> str:
+    text = str(value)  # str(huge_list) in a list display could otherwise add up to gigabytes
+    _spend(len(text), "str() result")
+    return text
+
+
 def _round(number: Any, ndigits: int | None = None) -> Any:
     # round(5, -10**9) computes 10**(10**9) internally.
     if ndigits is not None and abs(ndigits) > 100:
@@ -149,7 +157,7 @@ def _round(number: Any, ndigits: int | None = None) -> Any:
 
 HELPERS: dict[str, Callable[..., Any]] = {
     "len": len, "min": min, "max": max, "sum": _sum, "abs": abs, "round": _round,
-    "int": int, "float": float, "str": str, "bool": bool, "sorted": sorted, "any": any, "all": all,
+    "int": int, "float": float, "str": _str, "bool": bool, "sorted": sorted, "any": any, "all": all,
     "is_empty": is_empty, "now": now, "today": today, "date": date, "parse_date": parse_date,
     "days": days, "hours": hours, "minutes": minutes, "iso": iso, "contains": contains, "count": count,
 }
@@ -237,11 +245,28 @@ class _Refused(Exception):
 _Fn = Callable[[Mapping[str, Any]], Any]
 
 
+_budget = threading.local()  # reset by every CompiledExpression call
+
+
+def _spend(size: int, what: str) -> None:
+    # One budget per evaluation: a list display of many `x * 999999` must not add up to gigabytes.
+    left = getattr(_budget, "left", MAX_BUILT_ITEMS) - max(size, 0)
+    if left < 0:
+        raise _Refused(f"{what} too large (over {MAX_BUILT_ITEMS:,} items or characters per evaluation)")
+    _budget.left = left
+
+
+def _add(a: Any, b: Any) -> Any:
+    if isinstance(a, _SEQUENCES) and isinstance(b, _SEQUENCES):
+        _spend(len(a) + len(b), "concatenation result")
+    return a + b
+
+
 def _mul(a: Any, b: Any) -> Any:
     if isinstance(a, int) and isinstance(b, _SEQUENCES):
         a, b = b, a
-    if isinstance(a, _SEQUENCES) and isinstance(b, int) and len(a) * b > MAX_SEQUENCE_LENGTH:
-        raise _Refused(f"repetition result too large (over {MAX_SEQUENCE_LENGTH:,} items)")
+    if isinstance(a, _SEQUENCES) and isinstance(b, int):
+        _spend(len(a) * b, "repetition result")
     if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b.bit_length() > MAX_PRODUCT_BITS:
         raise _Refused(f"integer product too large (over {MAX_PRODUCT_BITS:,} bits)")
     return a * b
@@ -265,7 +290,7 @@ def _mod(a: Any, b: Any) -> Any:
     return a % b
 
 
-_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: _mul, ast.Div: operator.truediv,
+_BINOPS = {ast.Add: _add, ast.Sub: operator.sub, ast.Mult: _mul, ast.Div: operator.truediv,
            ast.FloorDiv: operator.floordiv, ast.Mod: _mod, ast.Pow: _pow, ast.LShift: _lshift,
            ast.RShift: operator.rshift, ast.BitAnd: operator.and_, ast.BitOr: operator.or_,
            ast.BitXor: operator.xor}
@@ -414,7 +439,9 @@ class _Builder:
             # Format specs cannot reach attributes (unlike str.format fields) but can allocate.
             if any(int(n) > MAX_FORMAT_NUMBER for n in re.findall(r"\d+", text)):
                 raise _Refused(f"format width/precision over {MAX_FORMAT_NUMBER} is not allowed")
-            return format(convert(value) if convert else value, text)
+            text = format(convert(value) if convert else value, text)
+            _spend(len(text), "f-string result")
+            return text
         return run
 
 
@@ -442,6 +469,7 @@ class CompiledExpression:
 
     def __call__(self, variables: Mapping[str, Any]) -> Any:
         """Evaluate the expression against variables."""
+        _budget.left = MAX_BUILT_ITEMS
         try:
             return self._fn(variables)
         except _Refused as exc:

@@ -4,8 +4,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as SubWorkflowTaskMixin
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 
@@ -94,6 +96,20 @@ class FlowdeskParser(SpiffBpmnParser):
 
     OVERRIDE_PARSER_CLASSES = _loop_parsers()
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unresolved_decisions: list[dict] = []
+
+    def get_engine(self, decision_ref, node):
+        """Return the decision engine for a business rule task, or None (recorded) if it is not deployed."""
+        if decision_ref in self.dmn_parsers:
+            return super().get_engine(decision_ref, node)
+        # Like a service task naming no operation, this parses but cannot run: keep it, block its start.
+        reason = (f"decision '{decision_ref}' is not part of this deployment" if decision_ref
+                  else "business rule task names no decision (calledDecisionId or decisionRef)")
+        self.unresolved_decisions.append(dict(element_id=node.get("id"), reason=reason))
+        return None
+
 
 @dataclass
 class CompiledModel:
@@ -130,23 +146,63 @@ class CompiledModel:
                 "primary_process_id": self.primary_process_id, "issues": self.issues}
 
 
-def _model_error(exc: Exception, file_name: str | None) -> ModelError:
+@dataclass
+class _Deployment:
+    """The state gathered while reading one bundle's files."""
+
+    parser: FlowdeskParser = field(default_factory=FlowdeskParser)
+    issues: list = field(default_factory=list)
+    elements: dict = field(default_factory=dict)
+    names: dict = field(default_factory=dict)
+    locations: dict = field(default_factory=dict)  # element id -> (file name, line)
+    process_files: dict = field(default_factory=dict)
+    decision_files: dict = field(default_factory=dict)
+
+
+_ELEMENT_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>")
+
+
+def _node_from_traceback(exc: BaseException):
+    """Find the innermost XML element with an id that SpiffWorkflow was reading when it failed."""
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in reversed(frames):
+        candidates = (frame.f_locals.get("node"), getattr(frame.f_locals.get("self"), "node", None))
+        for node in candidates:
+            if isinstance(node, etree._Element) and node.get("id"):
+                return node
+    return None
+
+
+def _model_error(exc: Exception, file_name: str | None, deployment: _Deployment | None = None) -> ModelError:
     if isinstance(exc, ModelError):
         return exc
+    locations = deployment.locations if deployment else {}
+    if isinstance(exc, EngineError):
+        return ModelError(exc.reason, element_id=exc.element_id, file_name=exc.file_name or file_name,
+                          line=exc.line)
+    reported_file = None
     if isinstance(exc, ValidationException):
         reason = str(exc.args[0]) if exc.args else str(exc)
-        line = exc.line_number if isinstance(getattr(exc, "line_number", None), int) else None
-        return ModelError(reason.rstrip("."), element_id=getattr(exc, "id", None) or None,
-                          file_name=getattr(exc, "file_name", None) or file_name, line=line)
-    if isinstance(exc, EngineError):
-        return ModelError(exc.reason, element_id=exc.element_id, file_name=exc.file_name or file_name)
-    # SpiffWorkflow surfaces many model faults as KeyError/IndexError/AttributeError: name the file at least.
-    element = None
-    match = re.search(r"'([A-Za-z_][\w.-]*)'", str(exc))
-    if match:
-        element = match.group(1)
-    return ModelError(f"cannot be parsed ({type(exc).__name__}: {exc})", file_name=file_name,
-                      element_id=element)
+        element = getattr(exc, "id", None) or None
+        reported_file = getattr(exc, "file_name", None) or None
+    else:
+        # SpiffWorkflow reports many model faults as bare KeyError/IndexError/AttributeError/TypeError;
+        # the element it was reading is the useful part, so recover it from the traceback.
+        node = _node_from_traceback(exc)
+        element = node.get("id") if node is not None else None
+        detail = f"missing attribute or reference {exc.args[0]!r}" if isinstance(exc, KeyError) and exc.args \
+            else f"{type(exc).__name__}: {exc}"
+        reason = f"SpiffWorkflow cannot read this model ({detail})"
+    reason = _ELEMENT_REPR.sub(r"<\1>", reason).strip().rstrip(".")
+    known_file, line = locations.get(element, (None, None)) if element else (None, None)
+    file_name = reported_file or known_file or file_name
+    if file_name is None and deployment and len(set(deployment.process_files.values())) == 1:
+        file_name = next(iter(deployment.process_files.values()))
+    return ModelError(reason, element_id=element, file_name=file_name, line=line)
 
 
 def _is_dmn(name: str) -> bool:
@@ -172,48 +228,111 @@ def _primary(process_ids: list[str], parser, preferred: str | None) -> str | Non
     return (top or process_ids or [None])[0]
 
 
+def _documentation_only(root) -> bool:
+    """Tell whether no process in a file is executable (SpiffWorkflow treats a missing flag as true)."""
+    return all(p.get("isExecutable", "true") != "true" for p in root.iter(dialect.bpmn("process")))
+
+
+def _add_bpmn(deployment: _Deployment, name: str, tree) -> None:
+    root = tree.getroot()
+    if dialect.local_name(root) != "definitions":
+        raise ModelError("root element is not bpmn:definitions", file_name=name)
+    for node in root.iter():
+        if isinstance(node.tag, str) and node.get("id"):
+            deployment.locations.setdefault(node.get("id"), (name, node.sourceline))
+    dialect.normalize(tree, name, deployment.issues)
+    for element_id, info in dialect.element_metadata(tree, name).items():
+        if element_id in deployment.elements and deployment.elements[element_id]["file"] != name:
+            deployment.issues.append(dict(severity="warning", file=name, element_id=element_id,
+                                          reason="id is also used in " + deployment.elements[element_id]["file"]))
+        deployment.elements[element_id] = info
+    for process in root.iter(dialect.bpmn("process")):
+        deployment.names[process.get("id")] = process.get("name") or process.get("id")
+        deployment.process_files.setdefault(process.get("id"), name)
+    try:
+        deployment.parser.add_bpmn_xml(root, filename=name)
+    except Exception as exc:
+        if not _documentation_only(root):
+            raise _model_error(exc, name, deployment) from None
+        # Nothing here can be started, so a construct SpiffWorkflow cannot read only costs the diagram
+        # its executable form; the file is still kept as documentation.
+        error = _model_error(exc, name, deployment)
+        deployment.issues.append(dict(severity="warning", file=name, element_id=error.element_id,
+                                      reason=f"kept as documentation only: {error.reason}"))
+
+
+def _add_dmn(deployment: _Deployment, name: str, tree) -> None:
+    parser = deployment.parser
+    try:
+        before = set(parser.dmn_parsers)
+        ids = [d.get("id") for d in tree.getroot() if dialect.local_name(d) == "decision"]
+        for decision_id in ids:
+            if decision_id in deployment.decision_files:
+                raise ModelError(f"decision id '{decision_id}' is also defined in {deployment.decision_files[decision_id]}",
+                                 element_id=decision_id, file_name=name)
+            deployment.decision_files[decision_id] = name
+        parser.add_dmn_xml(tree.getroot(), filename=name)
+        # Parse decision tables now, so a broken table is refused at deployment instead of at run time.
+        for decision_id in set(parser.dmn_parsers) - before:
+            parser.dmn_parsers[decision_id].parse()
+    except Exception as exc:
+        raise _model_error(exc, name, deployment) from None
+
+
+def _subprocess_specs(parser, spec, missing: list) -> dict:
+    """Collect the specs a process calls; record call activities whose target is not deployed."""
+    used: dict = {}
+    pending = [spec]
+    while pending:
+        current = pending.pop()
+        for task_spec in current.task_specs.values():
+            if not isinstance(task_spec, SubWorkflowTaskMixin) or task_spec.spec in used:
+                continue
+            sub = parser.get_spec(task_spec.spec, required=False)
+            if sub is None:
+                missing.append((task_spec.bpmn_id, task_spec.spec))
+                continue
+            used[task_spec.spec] = sub
+            pending.append(sub)
+    return used
+
+
 def compile_model(files: dict[str, bytes], *, operations: OperationRegistry | None = None,
                   primary: str | None = None) -> CompiledModel:
     """Parse and validate BPMN/DMN files; raise ModelError naming the file and element when refused."""
-    parser = FlowdeskParser()
-    issues: list[dict] = []
-    elements: dict[str, dict] = {}
-    names: dict[str, str] = {}
-    bpmn_files = [name for name in files if _is_bpmn(name)]
-    if not bpmn_files:
+    if not any(_is_bpmn(name) for name in files):
         raise ModelError("no BPMN file found (expected .bpmn or .bpmn20.xml)")
-    for name in sorted(files):
-        if not (_is_bpmn(name) or _is_dmn(name)):
-            continue
-        tree = parse_xml(files[name], name)
-        try:
-            if _is_dmn(name):
-                parser.add_dmn_xml(tree.getroot(), filename=name)
-                continue
-            if dialect.local_name(tree.getroot()) != "definitions":
-                raise ModelError("root element is not bpmn:definitions", file_name=name)
-            dialect.normalize(tree, name, issues)
-            for element_id, info in dialect.element_metadata(tree, name).items():
-                if element_id in elements and elements[element_id]["file"] != name:
-                    issues.append(dict(severity="warning", file=name, element_id=element_id,
-                                       reason="id is also used in " + elements[element_id]["file"]))
-                elements[element_id] = info
-            for process in tree.getroot().iter(dialect.bpmn("process")):
-                names[process.get("id")] = process.get("name") or process.get("id")
-            parser.add_bpmn_xml(tree.getroot(), filename=name)
-        except Exception as exc:
-            raise _model_error(exc, name) from None
+    deployment = _Deployment()
+    # DMN first: business rule tasks look their decision up while the BPMN is parsed.
+    for name in sorted(files, key=lambda n: (not _is_dmn(n), n)):
+        if _is_dmn(name):
+            _add_dmn(deployment, name, parse_xml(files[name], name))
+        elif _is_bpmn(name):
+            _add_bpmn(deployment, name, parse_xml(files[name], name))
+    parser = deployment.parser
     try:
         process_ids = parser.get_process_ids()
-        chosen = _primary(process_ids, parser, primary)
-        specs, subs = {}, {}
-        for pid in process_ids:
-            specs[pid] = parser.get_spec(pid)
-            subs[pid] = parser.get_subprocess_specs(pid)
     except Exception as exc:
-        raise _model_error(exc, None) from None
+        raise _model_error(exc, None, deployment) from None
+    chosen = _primary(process_ids, parser, primary)
+    specs, subs, missing = {}, {}, []
+    for pid in process_ids:
+        try:
+            specs[pid] = parser.get_spec(pid)
+            subs[pid] = _subprocess_specs(parser, specs[pid], missing)
+        except Exception as exc:
+            raise _model_error(exc, deployment.process_files.get(pid), deployment) from None
+    issues = deployment.issues
+    for item in parser.unresolved_decisions:
+        issues.append(dict(severity="error", file=deployment.locations.get(item["element_id"], (None,))[0],
+                           **item))
+    for element_id, called in dict.fromkeys(missing):
+        file_name = deployment.locations.get(element_id, (None, None))[0]
+        issues.append(dict(severity="error", file=file_name, element_id=element_id,
+                           reason=f"calls process '{called}', which is not part of this deployment"))
     model = CompiledModel(process_ids=process_ids, primary_process_id=chosen, specs=specs,
-                          subprocess_specs=subs, elements=elements, issues=issues, names=names)
+                          subprocess_specs=subs, elements=deployment.elements, issues=issues,
+                          names=deployment.names)
     _check_runtime(model, operations)
     return model
 

@@ -13,6 +13,7 @@ from SpiffWorkflow.util.task import TaskState
 
 APPROVED_WORDS = {"approve", "approved", "agree", "agreed", "yes", "pass", "accept", "accepted"}
 REJECTED_WORDS = {"reject", "rejected", "disagree", "no", "deny", "denied", "refuse", "refused"}
+_MISSING = object()
 
 
 def classify_decision(data: dict) -> str | None:
@@ -47,7 +48,18 @@ class _CountersignMixin:
         verdict = classify_decision(child.data)
         if verdict:
             tally[verdict] += 1
-        super().merge_child(workflow, child)
+        # Without an output collection SpiffWorkflow merges all child data into the parent. The element
+        # variable (camunda:elementVariable) is local to one instance: merged, it makes the next sequential
+        # instance (or a later multi-instance over the same variable) fail with "input item already exists".
+        name = self.input_item.bpmn_id if self.input_item is not None else None
+        local = _MISSING
+        if name is not None and (self.data_output is None or self.output_item is None):
+            local = child.data.pop(name, _MISSING)
+        try:
+            super().merge_child(workflow, child)
+        finally:
+            if local is not _MISSING:
+                child.data[name] = local
 
     def _counters(self, my_task) -> dict:
         instances = list(self._instances(my_task))

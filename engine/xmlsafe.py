@@ -1,6 +1,8 @@
 """The one hardened XML parser every BPMN and DMN file goes through."""
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 from .errors import ModelError
@@ -17,6 +19,10 @@ _PARSER_OPTIONS = dict(
     remove_comments=True,
     remove_pis=True,
 )
+# A DTD can only sit in the prolog, before the root tag; checking the raw bytes there refuses it before
+# lxml reads any of it and gives its line. Text such as "<!DOCTYPE html>" inside CDATA stays allowed.
+_DTD_MARKUP = re.compile(rb"<!(DOCTYPE|ENTITY)\b", re.IGNORECASE)
+_FIRST_TAG = re.compile(rb"<[A-Za-z_:]")
 
 
 def parse_xml(data: bytes | str, file_name: str) -> etree._ElementTree:
@@ -27,6 +33,11 @@ def parse_xml(data: bytes | str, file_name: str) -> etree._ElementTree:
         raise ModelError(f"file is larger than {MAX_XML_BYTES // (1024 * 1024)} MiB", file_name=file_name)
     if not data.strip():
         raise ModelError("file is empty", file_name=file_name)
+    root_tag = _FIRST_TAG.search(data)
+    match = _DTD_MARKUP.search(data, 0, root_tag.start() if root_tag else len(data))
+    if match:
+        raise ModelError("DOCTYPE and ENTITY declarations are not allowed in model files", file_name=file_name,
+                         line=data.count(b"\n", 0, match.start()) + 1)
     parser = etree.XMLParser(**_PARSER_OPTIONS)
     try:
         tree = etree.ElementTree(etree.fromstring(data, parser))
@@ -37,5 +48,5 @@ def parse_xml(data: bytes | str, file_name: str) -> etree._ElementTree:
         raise ModelError(f"not well-formed XML: {exc}", file_name=file_name) from None
     docinfo = tree.docinfo
     if docinfo.internalDTD is not None or docinfo.externalDTD is not None or docinfo.doctype:
-        raise ModelError("DOCTYPE declarations are not allowed in model files", file_name=file_name)
+        raise ModelError("DOCTYPE and ENTITY declarations are not allowed in model files", file_name=file_name)
     return tree

@@ -12,7 +12,7 @@ VARS = {
     "amount": 1500, "decision": "approve", "flag": True, "off": False, "nothing": None,
     "items": [1, 2, 3, 2], "name": "Alice", "empty_list": [], "note": "a && b eq c || !d",
     "customer": {"name": "ACME", "tier": "gold", "address": {"city": "Berlin"}, "tags": []},
-    "due": "2024-01-02T03:04:05+00:00",
+    "due": "2024-01-02T03:04:05+00:00", "big": list(range(100_000)),
 }
 
 
@@ -177,12 +177,17 @@ def test_forbidden_constructs_fail_at_compile_time():
 @pytest.mark.parametrize("expression, reason", [
     ("2 ** 1000000", "power result too large"),
     ("10 ** 10 ** 10", "power result too large"),
-    ("'a' * 10 ** 9", "repetition result too large"),
+    ("'a' * 10 ** 9", "repetition result too large (over 1,000,000 items or characters"),
     ("10 ** 9 * 'a'", "repetition result too large"),
     ("[0] * 10 ** 9", "repetition result too large"),
     ("('ab' * 1000) * 1000", "repetition result too large"),
     ("1 << 10 ** 9", "shift result too large"),
     (" * ".join(["2 ** 50000"] * 25), "integer product too large"),
+    ("[" + ", ".join(["'a' * 900000"] * 100) + "]", "repetition result too large"),
+    ("len(" + " + ".join(["items * 200000"] * 10) + ")", "too large"),
+    ("('a' * 600000) + ('b' * 600000)", "repetition result too large"),
+    ("[" + ", ".join(["str(big)"] * 100) + "]", "str() result too large"),
+    ("f'" + "{big}" * 100 + "'", "f-string result too large"),
     ("f'{name:1000000000}'", "format width/precision over 1000"),
     ("f'{amount:.999999999f}'", "format width/precision over 1000"),
     ("round(5, -10 ** 9)", "ndigits must be between"),
@@ -198,6 +203,8 @@ def test_reasonable_sizes_are_allowed():
     assert evaluate("len('ab' * 1000)", {}) == 2000
     assert evaluate("f'{amount:>8.2f}'", VARS) == " 1500.00"
     assert evaluate("round(2.675, 1)", {}) == 2.7
+    for _ in range(3):  # the budget is per evaluation, not per process
+        assert evaluate("len('a' * 900000)", {}) == 900000
 
 
 # ------------------------------------------------------------------------------------ helpers
