@@ -68,8 +68,8 @@ def run_due_timers(database: Database, *, now: datetime | None = None, limit: in
             seen.add(instance_id)
             try:
                 with session.begin_nested():
-                    service.wake_instance(session=session, instance_id=instance_id, now=moment)
-                fired += 1
+                    if service.wake_instance(session=session, instance_id=instance_id, now=moment):
+                        fired += 1
             except Exception as exc:  # every failure is retried later or becomes an incident, never dropped
                 # The savepoint undid the half-done wake; the row lock is still ours, so count the attempt now.
                 _record_failure(session, instance_id, exc, max_attempts, moment)

@@ -245,22 +245,25 @@ def unclaim_task(*, session: Session, work_item_id: int, actor: Actor) -> WorkIt
     return item
 
 
-def wake_instance(*, session: Session, instance_id: int, now: datetime | None = None) -> ProcessInstance:
-    """Fire the due timers of an instance and run it to its next wait state."""
+def wake_instance(*, session: Session, instance_id: int, now: datetime | None = None) -> bool:
+    """Fire the due timers of an instance and run it on; return whether anything fired."""
     instance = lock_instance(session=session, instance_id=instance_id)
     now = now or utcnow()
     if instance.status != "running" or instance.next_wake_at is None or instance.next_wake_at > now:
-        return instance
+        return False
     runtime = _runtime(session, instance)
     workflow = _load(runtime, instance)
     try:
         report = runtime.fire_timers(workflow)
     except EngineError as exc:
         raise _failure(exc) from None
+    if not report.completed:
+        # The engine's clock does not see the timer as due yet: nothing changed, nothing to write.
+        return False
     _history(session, instance, "timers_fired", actor="system", at=now)
     _save(session, instance, runtime, workflow, report, actor="system", now=now)
     instance.wake_attempts = 0
-    return instance
+    return True
 
 
 def get_instance_or_raise(*, session: Session, instance_id: int) -> ProcessInstance:
