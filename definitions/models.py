@@ -39,8 +39,7 @@ class DefinitionVersion(Base):
     created_by: Mapped[str | None] = mapped_column(String(150), nullable=True)
 
     files: Mapped[list[DefinitionFile]] = relationship(
-        back_populates="definition", cascade="all, delete-orphan", order_by="DefinitionFile.name",
-        lazy="selectin")
+        back_populates="definition", cascade="all, delete-orphan", order_by="DefinitionFile.name")
 
     @property
     def startable(self) -> bool:

@@ -19,7 +19,7 @@ from .errors import DefinitionNotFound, DefinitionNotStartable, InvalidDefinitio
 from .models import MODEL_TYPES, STATUSES, DefinitionFile, DefinitionVersion
 
 OPERATIONS: OperationRegistry = default_registry()
-_RUNTIME_CACHE: OrderedDict[tuple[int, str], ProcessRuntime] = OrderedDict()
+_RUNTIME_CACHE: OrderedDict[tuple[str, int], tuple[str, ProcessRuntime]] = OrderedDict()
 _RUNTIME_CACHE_SIZE = 256
 _cache_lock = threading.Lock()
 
@@ -101,7 +101,7 @@ def deploy(*, session: Session, files: dict[str, bytes], actor: str | None = Non
                                     sha256=hashlib.sha256(files[n]).hexdigest()) for n, t in texts.items()]
     session.add(version)
     session.flush()
-    _remember(version, model)
+    _remember(session, version, model)
     return version, True
 
 
@@ -133,12 +133,16 @@ def list_versions(*, session: Session, key: str | None = None) -> list[Definitio
 
 def get_startable_or_raise(*, session: Session, key: str) -> DefinitionVersion:
     """Return the newest published version of a key that can start, or raise a clear error."""
+    candidates = session.scalars(
+        select(DefinitionVersion).where(DefinitionVersion.key == key, DefinitionVersion.status == "published",
+                                        DefinitionVersion.executable.is_(True))
+        .order_by(DefinitionVersion.version.desc()).limit(5))
+    for version in candidates:
+        if version.startable:
+            return version
     versions = list_versions(session=session, key=key)
     if not versions:
         raise DefinitionNotFound(f"no process definition with key '{key}'", details={"key": key})
-    for version in versions:
-        if version.startable:
-            return version
     newest = versions[0]
     if not newest.executable:
         reason = "it has no executable process (stored as documentation)"
@@ -150,22 +154,49 @@ def get_startable_or_raise(*, session: Session, key: str) -> DefinitionVersion:
     raise DefinitionNotStartable(f"process '{key}' cannot be started: {reason}", details={"key": key})
 
 
-def _remember(version: DefinitionVersion, model: CompiledModel) -> ProcessRuntime:
+def _bind_key(session: Session | None) -> str:
+    bind = session.get_bind() if session is not None else None
+    return str(bind.url) if bind is not None else ""
+
+
+def _remember(session: Session | None, version: DefinitionVersion, model: CompiledModel) -> ProcessRuntime:
     runtime = ProcessRuntime(model, OPERATIONS)
     with _cache_lock:
-        _RUNTIME_CACHE[(version.id, version.sha256)] = runtime
+        _RUNTIME_CACHE[(_bind_key(session), version.id)] = (version.sha256, runtime)
         while len(_RUNTIME_CACHE) > _RUNTIME_CACHE_SIZE:
             _RUNTIME_CACHE.popitem(last=False)
     return runtime
 
 
-def runtime_for(version: DefinitionVersion) -> ProcessRuntime:
-    """Return the cached runtime of a version, compiling its stored files on a miss."""
-    cache_key = (version.id, version.sha256)
+def _cached(session: Session, definition_id: int, sha256: str | None) -> ProcessRuntime | None:
+    cache_key = (_bind_key(session), definition_id)
     with _cache_lock:
-        runtime = _RUNTIME_CACHE.get(cache_key)
-        if runtime is not None:
-            _RUNTIME_CACHE.move_to_end(cache_key)
-            return runtime
-    files, metadata = split_metadata(version.file_map())
-    return _remember(version, validate_bundle(files, primary=version.primary_process_id))
+        hit = _RUNTIME_CACHE.get(cache_key)
+        if hit is None or (sha256 is not None and hit[0] != sha256):
+            return None
+        _RUNTIME_CACHE.move_to_end(cache_key)
+        return hit[1]
+
+
+def clear_runtime_cache() -> None:
+    """Forget every compiled runtime (tests that reuse ids in an emptied database call this)."""
+    with _cache_lock:
+        _RUNTIME_CACHE.clear()
+
+
+def runtime_for(*, session: Session, version: DefinitionVersion) -> ProcessRuntime:
+    """Return the cached runtime of a version, compiling its stored files on a miss."""
+    runtime = _cached(session, version.id, version.sha256)
+    if runtime is not None:
+        return runtime
+    files, _ = split_metadata(version.file_map())
+    return _remember(session, version, validate_bundle(files, primary=version.primary_process_id))
+
+
+def runtime_for_id(*, session: Session, definition_id: int) -> ProcessRuntime:
+    """Return the runtime of a version by id; versions are immutable, so a cached one needs no query."""
+    runtime = _cached(session, definition_id, None)
+    if runtime is not None:
+        return runtime
+    return runtime_for(session=session, version=get_version_or_raise(session=session,
+                                                                     definition_id=definition_id))

@@ -77,8 +77,8 @@ def _normalize_loop(loop, file_name: str, issues: list) -> None:
     if collection is not None and data_input is None:
         name = unwrap(collection)
         if not _IDENTIFIER.match(name or ""):
-            issues.append(dict(severity="error", file=file_name, element_id=owner_id,
-                               reason=f"multi-instance collection '{collection}' must name a process variable"))
+            reason = f"multi-instance collection '{collection}' must name a process variable"
+            issues.append(dict(severity="error", file=file_name, element_id=owner_id, reason=reason))
             # Spiff needs some loop source to build the spec; the blocking issue keeps it from running.
             if loop.find(bpmn("loopCardinality")) is None:
                 _set_cardinality(loop, "0")

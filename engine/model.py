@@ -177,6 +177,12 @@ def _node_from_traceback(exc: BaseException):
     return None
 
 
+def _describe(exc: BaseException) -> str:
+    detail = f"missing attribute or reference {exc.args[0]!r}" if isinstance(exc, KeyError) and exc.args \
+        else f"{type(exc).__name__}: {exc}"
+    return f"SpiffWorkflow cannot read this model ({detail})"
+
+
 def _model_error(exc: Exception, file_name: str | None, deployment: _Deployment | None = None) -> ModelError:
     if isinstance(exc, ModelError):
         return exc
@@ -189,14 +195,15 @@ def _model_error(exc: Exception, file_name: str | None, deployment: _Deployment 
         reason = str(exc.args[0]) if exc.args else str(exc)
         element = getattr(exc, "id", None) or None
         reported_file = getattr(exc, "file_name", None) or None
+        cause = exc.__context__
+        if cause is not None and reason == repr(cause):  # Spiff's task parser wraps bare errors as repr()
+            reason = _describe(cause)
     else:
         # SpiffWorkflow reports many model faults as bare KeyError/IndexError/AttributeError/TypeError;
         # the element it was reading is the useful part, so recover it from the traceback.
         node = _node_from_traceback(exc)
         element = node.get("id") if node is not None else None
-        detail = f"missing attribute or reference {exc.args[0]!r}" if isinstance(exc, KeyError) and exc.args \
-            else f"{type(exc).__name__}: {exc}"
-        reason = f"SpiffWorkflow cannot read this model ({detail})"
+        reason = _describe(exc)
     reason = _ELEMENT_REPR.sub(r"<\1>", reason).strip().rstrip(".")
     known_file, line = locations.get(element, (None, None)) if element else (None, None)
     file_name = reported_file or known_file or file_name
@@ -213,17 +220,11 @@ def _is_bpmn(name: str) -> bool:
     return name.lower().endswith(BPMN_SUFFIXES)
 
 
-def _primary(process_ids: list[str], parser, preferred: str | None) -> str | None:
+def _primary(process_ids: list[str], subprocess_specs: dict, preferred: str | None) -> str | None:
     if preferred:
-        if preferred not in process_ids:
-            raise ModelError(f"the model has no executable process '{preferred}'")
         return preferred
-    called = set()
-    for pid in process_ids:
-        try:
-            called.update(parser.get_process_parser(pid).get_calledElements() or [])
-        except Exception:  # a broken call activity is reported when its spec is built
-            continue
+    # The process nothing else calls is the one a user starts.
+    called = {name for subs in subprocess_specs.values() for name in subs}
     top = [pid for pid in process_ids if pid not in called]
     return (top or process_ids or [None])[0]
 
@@ -237,14 +238,23 @@ def _add_bpmn(deployment: _Deployment, name: str, tree) -> None:
     root = tree.getroot()
     if dialect.local_name(root) != "definitions":
         raise ModelError("root element is not bpmn:definitions", file_name=name)
-    for node in root.iter():
-        if isinstance(node.tag, str) and node.get("id"):
-            deployment.locations.setdefault(node.get("id"), (name, node.sourceline))
+    seen: set[str] = set()
+    for node in root.iter(f"{{{dialect.BPMN_NS}}}*"):
+        element_id = node.get("id")
+        if not element_id:
+            continue
+        # SpiffWorkflow silently lets the last of two same-id elements win, which changes the flow.
+        if element_id in seen:
+            raise ModelError("id is used by more than one element in this file", element_id=element_id,
+                             file_name=name, line=node.sourceline)
+        seen.add(element_id)
+        deployment.locations.setdefault(element_id, (name, node.sourceline))
     dialect.normalize(tree, name, deployment.issues)
     for element_id, info in dialect.element_metadata(tree, name).items():
         if element_id in deployment.elements and deployment.elements[element_id]["file"] != name:
+            other = deployment.elements[element_id]["file"]
             deployment.issues.append(dict(severity="warning", file=name, element_id=element_id,
-                                          reason="id is also used in " + deployment.elements[element_id]["file"]))
+                                          reason=f"id is also used in {other}"))
         deployment.elements[element_id] = info
     for process in root.iter(dialect.bpmn("process")):
         deployment.names[process.get("id")] = process.get("name") or process.get("id")
@@ -265,12 +275,14 @@ def _add_dmn(deployment: _Deployment, name: str, tree) -> None:
     parser = deployment.parser
     try:
         before = set(parser.dmn_parsers)
-        ids = [d.get("id") for d in tree.getroot() if dialect.local_name(d) == "decision"]
-        for decision_id in ids:
+        for decision in tree.getroot():
+            decision_id = decision.get("id") if dialect.local_name(decision) == "decision" else None
             if decision_id in deployment.decision_files:
-                raise ModelError(f"decision id '{decision_id}' is also defined in {deployment.decision_files[decision_id]}",
-                                 element_id=decision_id, file_name=name)
-            deployment.decision_files[decision_id] = name
+                other = deployment.decision_files[decision_id]
+                raise ModelError(f"decision id is also defined in {other}", element_id=decision_id,
+                                 file_name=name, line=decision.sourceline)
+            if decision_id:
+                deployment.decision_files[decision_id] = name
         parser.add_dmn_xml(tree.getroot(), filename=name)
         # Parse decision tables now, so a broken table is refused at deployment instead of at run time.
         for decision_id in set(parser.dmn_parsers) - before:
@@ -314,7 +326,8 @@ def compile_model(files: dict[str, bytes], *, operations: OperationRegistry | No
         process_ids = parser.get_process_ids()
     except Exception as exc:
         raise _model_error(exc, None, deployment) from None
-    chosen = _primary(process_ids, parser, primary)
+    if primary and primary not in process_ids:
+        raise ModelError(f"the model has no executable process '{primary}'")
     specs, subs, missing = {}, {}, []
     for pid in process_ids:
         try:
@@ -322,6 +335,7 @@ def compile_model(files: dict[str, bytes], *, operations: OperationRegistry | No
             subs[pid] = _subprocess_specs(parser, specs[pid], missing)
         except Exception as exc:
             raise _model_error(exc, deployment.process_files.get(pid), deployment) from None
+    chosen = _primary(process_ids, subs, primary)
     issues = deployment.issues
     for item in parser.unresolved_decisions:
         issues.append(dict(severity="error", file=deployment.locations.get(item["element_id"], (None,))[0],
@@ -340,8 +354,7 @@ def compile_model(files: dict[str, bytes], *, operations: OperationRegistry | No
 def _check_runtime(model: CompiledModel, operations: OperationRegistry | None) -> None:
     seen = set()
     for pid in model.process_ids:
-        all_specs = [model.specs[pid], *model.subprocess_specs[pid].values()]
-        for spec in all_specs:
+        for spec in [model.specs[pid], *model.subprocess_specs[pid].values()]:
             for task_spec in spec.task_specs.values():
                 bpmn_id = getattr(task_spec, "bpmn_id", None)
                 if not bpmn_id or (spec.name, bpmn_id) in seen:
@@ -350,24 +363,35 @@ def _check_runtime(model: CompiledModel, operations: OperationRegistry | None) -
                 info = model.elements.get(bpmn_id, {})
                 where = dict(file=info.get("file"), element_id=bpmn_id)
                 if isinstance(task_spec, OperationServiceTask):
-                    if not task_spec.operation_name:
-                        model.issues.append(dict(severity="error", reason="service task names no operation",
-                                                 **where))
-                    elif operations is not None and not operations.knows(task_spec.operation_name):
-                        model.issues.append(dict(
-                            severity="error", **where,
-                            reason=f"unknown service operation '{task_spec.operation_name}'"))
-                script = getattr(task_spec, "script", None)
-                script_format = info.get("script_format", "")
-                if script is not None and script_format not in dialect.PYTHON_SCRIPT_FORMATS:
-                    model.issues.append(dict(
-                        severity="error", **where,
-                        reason=f"script format '{script_format}' is not supported; scripts run as Python"))
-                elif script is not None:
-                    from . import sandbox  # imported late: most models have no scripts
+                    _check_operation(model, task_spec, operations, where)
+                _check_scripts(model, task_spec, info.get("script_format", ""), where)
 
-                    try:
-                        sandbox.check_script(script)
-                    except EngineError as exc:
-                        model.issues.append(dict(severity="error", reason=f"script: {exc.reason}",
-                                                 line=exc.line, **where))
+
+def _check_operation(model: CompiledModel, task_spec, operations: OperationRegistry | None,
+                     where: dict) -> None:
+    name = task_spec.operation_name
+    if not name:
+        model.issues.append(dict(severity="error", reason="service task names no operation", **where))
+    elif operations is not None and not operations.knows(name):
+        model.issues.append(dict(severity="error", reason=f"unknown service operation '{name}'", **where))
+
+
+def _check_scripts(model: CompiledModel, task_spec, script_format: str, where: dict) -> None:
+    script = getattr(task_spec, "script", None)
+    if script is not None and script_format not in dialect.PYTHON_SCRIPT_FORMATS:
+        reason = f"script format '{script_format}' is not supported; scripts run as Python"
+        model.issues.append(dict(severity="error", reason=reason, **where))
+        script = None
+    # Spiff pre- and post-scripts run through the same sandbox as script tasks, so check them alike.
+    scripts = [("script", script), ("preScript", getattr(task_spec, "prescript", None)),
+               ("postScript", getattr(task_spec, "postscript", None))]
+    for label, text in scripts:
+        if not text:
+            continue
+        from . import sandbox  # imported late: most models have no scripts
+
+        try:
+            sandbox.check_script(text)
+        except EngineError as exc:
+            model.issues.append(dict(severity="error", reason=f"{label}: {exc.reason}", line=exc.line,
+                                     **where))

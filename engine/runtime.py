@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -48,6 +49,16 @@ class StepReport:
 
 def _bpmn_id(task) -> str | None:
     return getattr(task.task_spec, "bpmn_id", None)
+
+
+def _waiting(workflow):
+    """Yield (task, event definition) for every event an instance waits for, subprocesses included."""
+    for task in list(workflow.event_manager.tasks.values()):
+        definition = task.task_spec.event_definition
+        # An event-based gateway waits for its targets' events under one combined definition, which
+        # workflow.waiting_events() reports as a single nameless "MultipleEventDefinition".
+        for item in getattr(definition, "event_definitions", None) or [definition]:
+            yield task, item
 
 
 class ProcessRuntime:
@@ -109,13 +120,22 @@ class ProcessRuntime:
     def deliver_message(self, workflow, name: str, payload: Any = None,
                         correlations: dict | None = None) -> StepReport:
         """Deliver a named message to an instance waiting for it."""
-        event = BpmnEvent(MessageEventDefinition(name), payload if payload is not None else {},
-                          correlations or {})
-        if not workflow.waiting_events() or not any(
-                e.event_type == "MessageEventDefinition" and e.name == name for e in workflow.waiting_events()):
+        targets = [(task, definition) for task, definition in _waiting(workflow)
+                   if isinstance(definition, MessageEventDefinition) and definition.name == name]
+        if not targets:
             raise EngineError(f"the instance is not waiting for message '{name}'")
+        # The event must carry the catching definition's own class: SpiffWorkflow matches events by exact
+        # class, and the definitions its parser builds are a subclass of MessageEventDefinition.
+        event = BpmnEvent(targets[0][1], payload if payload is not None else {}, correlations or {})
+        catching = [(task, definition) for task, definition in targets if definition.catches(task, event)]
         report = StepReport()
         self._guard(None, lambda: workflow.send_event(event))
+        if isinstance(payload, dict):
+            for task, definition in catching:
+                # Without spiffworkflow:messageVariable SpiffWorkflow drops the payload; Camunda and Flowable
+                # models expect message variables to become process variables.
+                if hasattr(definition, "message_var") and definition.message_var is None:
+                    task.data.update(payload)
         self._advance(workflow, report)
         return report
 
@@ -148,10 +168,11 @@ class ProcessRuntime:
     def next_wake(self, workflow) -> datetime | None:
         """Return when the earliest waiting timer of the instance falls due."""
         due = []
-        for event in workflow.waiting_events():
-            if event.event_type.endswith("TimerEventDefinition") and isinstance(event.value, str):
+        for task, definition in _waiting(workflow):
+            value = definition.details(task).value if isinstance(definition, TimerEventDefinition) else None
+            if isinstance(value, str):
                 try:
-                    when = datetime.fromisoformat(event.value)
+                    when = datetime.fromisoformat(value)
                 except ValueError:
                     continue
                 due.append(when if when.tzinfo else when.replace(tzinfo=timezone.utc))
@@ -159,7 +180,8 @@ class ProcessRuntime:
 
     def waiting_messages(self, workflow) -> list[str]:
         """List the names of messages the instance waits for."""
-        return sorted({e.name for e in workflow.waiting_events() if e.event_type == "MessageEventDefinition"})
+        return sorted({definition.name for _, definition in _waiting(workflow)
+                       if isinstance(definition, MessageEventDefinition)})
 
     def outgoing_messages(self, workflow) -> list[dict]:
         """Take the messages the instance threw that nobody inside it caught."""

@@ -8,24 +8,29 @@ Policy
   * Attribute reads go through `safer_getattr` (no `str.format`/`format_map`, no inspect
     attributes such as `gi_frame`/`f_back`) plus a refusal of `mro`; item/iteration/unpacking go
     through RestrictedPython's guards; attribute/item writes through `full_write_guard`.
+    RestrictedPython refuses `d['k'] += 1` (augmented item/attribute assignment): write
+    `d['k'] = d['k'] + 1`; `n += 1` on names works.
   * Builtins: None True False abs all any bool callable chr dict divmod enumerate filter float
-    format frozenset hash hex int isinstance issubclass iter len list map max min next oct ord pow range
-    repr reversed round set slice sorted str sum tuple zip, common exception classes (for
-    `except`), `Decimal`, and from engine.expressions.HELPERS: now today date parse_date days
-    hours minutes iso is_empty contains count. `open`, `__import__`, `eval`, `exec`, `compile`,
-    `getattr`, `setattr`, `delattr`, `hasattr`, `type`, `vars`, `dir`, `globals`, `locals`,
-    `object`, `super` ... are stubs that raise "NameError: name 'x' is not allowed in scripts"
-    (task data may still use such names as variables). `print` output is discarded.
+    format frozenset hash hex int isinstance issubclass iter len list map max min next oct ord
+    pow range repr reversed round set slice sorted str sum tuple zip (RestrictedPython leaves
+    sorted/tuple/zip out because they bypass `_getiter_`; ours is plain iteration, so nothing is
+    lost), common exception classes (for `except` and `raise`), `Decimal`, and from
+    engine.expressions.HELPERS: now today date parse_date days hours minutes iso is_empty
+    contains count. `open`, `__import__`, `eval`, `exec`, `compile`, `getattr`, `setattr`,
+    `delattr`, `hasattr`, `type`, `vars`, `dir`, `globals`, `locals`, `object`, `super`, ... are
+    stubs raising "NameError: name 'x' is not allowed in scripts" (task data may still use such
+    names as variables). `print` output is discarded.
   * Task data names starting with `_` are invisible to scripts and returned unchanged.
 
 Process model
   Scripts run in long-lived child processes started lazily with the 'spawn' context (never a
   plain fork of a threaded parent) and reused across calls; FLOWDESK_SANDBOX_WORKERS (default 2)
   children serve concurrent threads. Before each script the child sets RLIMIT_AS to its current
-  address space plus `memory_limit_mb` (so the limit covers what the script allocates, including
-  its data), and lifts it afterwards. The parent waits at most `time_limit` seconds, then kills
-  the child (the next call starts a new one). Like every spawn-based multiprocessing user, the
-  program's main module must be import-safe (`if __name__ == "__main__":`).
+  address space (input data already decoded) plus `memory_limit_mb`, so the limit bounds what the
+  script and its result allocate; it is lifted again afterwards. The parent waits at most
+  `time_limit` seconds, then kills the child (the next call starts a new one). Like every
+  spawn-based multiprocessing user, the program's main module must be import-safe
+  (`if __name__ == "__main__":`), because the child re-imports it.
 
 Data crossing the process boundary is JSON; datetime, date, timedelta, Decimal, set and frozenset
 travel as tagged objects ({"__flowdesk_type__": ..., "v": ...}) and round-trip exactly (aware
@@ -58,8 +63,12 @@ from typing import Any
 
 from RestrictedPython import compile_restricted_exec
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
-from RestrictedPython.Guards import (full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence,
-                                     safer_getattr)
+from RestrictedPython.Guards import (
+    full_write_guard,
+    guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
+    safer_getattr,
+)
 from RestrictedPython.PrintCollector import PrintCollector
 
 from engine.errors import ScriptError
@@ -99,7 +108,8 @@ _DECODERS = {
 
 
 def _decode_object(obj: dict) -> Any:
-    if len(obj) == 2 and _TAG in obj and obj[_TAG] in _DECODERS:
+    # A script could build a look-alike dict; a bad one fails decoding and becomes a ScriptError.
+    if len(obj) == 2 and isinstance(obj.get(_TAG), str) and obj[_TAG] in _DECODERS:
         return _DECODERS[obj[_TAG]](obj["v"])
     return obj
 
@@ -193,9 +203,9 @@ def _refused(name: str) -> Any:
 
 def _make_builtins() -> dict[str, Any]:
     import builtins
-    names = ("None True False abs all any bool callable chr dict divmod enumerate filter float format frozenset "
-             "hash hex int isinstance issubclass iter len list map max min next oct ord pow range repr "
-             "reversed round set slice sorted str sum tuple zip ArithmeticError AssertionError "
+    names = ("None True False abs all any bool callable chr dict divmod enumerate filter float format "
+             "frozenset hash hex int isinstance issubclass iter len list map max min next oct ord pow range "
+             "repr reversed round set slice sorted str sum tuple zip ArithmeticError AssertionError "
              "AttributeError Exception IndexError KeyError LookupError NameError OverflowError "
              "RuntimeError StopIteration TypeError ValueError ZeroDivisionError").split()
     table = {name: getattr(builtins, name) for name in names}
@@ -270,10 +280,12 @@ def _serve(raw: bytes) -> bytes:
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     try:
         request = _loads(raw)
-        limit = _address_space() + int(request["memory_limit_mb"]) * 1024 * 1024
-        if hard != resource.RLIM_INFINITY:
-            limit = min(limit, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+        used = _address_space()
+        if used:  # Linux; elsewhere RLIMIT_AS is unreliable and only the time limit applies
+            limit = used + int(request["memory_limit_mb"]) * 1024 * 1024
+            if hard != resource.RLIM_INFINITY:
+                limit = min(limit, hard)
+            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
         try:
             return _execute(request["script"], request["data"])
         finally:
@@ -331,6 +343,8 @@ class _Worker:
             if process.is_alive():
                 process.kill()
             process.join(5)
+            if process.exitcode is not None:
+                process.close()  # release its sentinel fd now rather than at garbage collection
 
     def call(self, request: bytes, time_limit: float) -> bytes:
         with self.lock:
@@ -398,7 +412,11 @@ def run_script(script: str, data: Mapping[str, Any], *, time_limit: float = 2.0,
         request = _dumps({"script": script, "data": dict(data), "memory_limit_mb": memory_limit_mb})
     except (TypeError, ValueError, RecursionError) as exc:
         raise ScriptError(f"task data cannot be passed to a script: {exc}") from None
-    reply = _loads(_get_pool().call(request, time_limit))
+    raw = _get_pool().call(request, time_limit)
+    try:
+        reply = _loads(raw)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise ScriptError(f"the script's result cannot be decoded: {exc}") from None
     if reply["ok"]:
         return reply["data"]
     if reply.get("kind") == "memory":

@@ -26,8 +26,11 @@ class FlowdeskScriptEngine(PythonScriptEngine):
         self.memory_limit_mb = memory_limit_mb
 
     def validate(self, expression):
-        """Check an expression compiles."""
-        expressions.compile_expression(expression)
+        """Check an expression compiles; raise SyntaxError as SpiffWorkflow's DMN engine expects."""
+        try:
+            expressions.compile_expression(expression)
+        except EngineError as exc:
+            raise SyntaxError(exc.reason) from None
 
     def evaluate(self, task, expression, external_context=None):
         """Evaluate an expression against a task's data."""

@@ -23,6 +23,7 @@ _PARSER_OPTIONS = dict(
 # lxml reads any of it and gives its line. Text such as "<!DOCTYPE html>" inside CDATA stays allowed.
 _DTD_MARKUP = re.compile(rb"<!(DOCTYPE|ENTITY)\b", re.IGNORECASE)
 _FIRST_TAG = re.compile(rb"<[A-Za-z_:]")
+_DTD_REFUSED = "DOCTYPE and ENTITY declarations are not allowed in model files"
 
 
 def parse_xml(data: bytes | str, file_name: str) -> etree._ElementTree:
@@ -36,7 +37,7 @@ def parse_xml(data: bytes | str, file_name: str) -> etree._ElementTree:
     root_tag = _FIRST_TAG.search(data)
     match = _DTD_MARKUP.search(data, 0, root_tag.start() if root_tag else len(data))
     if match:
-        raise ModelError("DOCTYPE and ENTITY declarations are not allowed in model files", file_name=file_name,
+        raise ModelError(_DTD_REFUSED, file_name=file_name,
                          line=data.count(b"\n", 0, match.start()) + 1)
     parser = etree.XMLParser(**_PARSER_OPTIONS)
     try:
@@ -48,5 +49,5 @@ def parse_xml(data: bytes | str, file_name: str) -> etree._ElementTree:
         raise ModelError(f"not well-formed XML: {exc}", file_name=file_name) from None
     docinfo = tree.docinfo
     if docinfo.internalDTD is not None or docinfo.externalDTD is not None or docinfo.doctype:
-        raise ModelError("DOCTYPE and ENTITY declarations are not allowed in model files", file_name=file_name)
+        raise ModelError(_DTD_REFUSED, file_name=file_name)
     return tree

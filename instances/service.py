@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from database.base import utcnow
 from database.session import is_postgres
 from definitions import service as definitions
-from definitions.models import DefinitionVersion
 from engine.errors import EngineError
 from engine.jsonsafe import to_json_safe
 from engine.runtime import ProcessRuntime, StepReport
@@ -81,6 +80,7 @@ def _sync_work_items(session: Session, instance: ProcessInstance, runtime: Proce
             item.completed_at = now
             _history(session, instance, "task_cancelled", element_id=item.element_id, work_item_id=item.id,
                      at=now)
+    created = []
     for guid, task in ready.items():
         if guid in known:
             continue
@@ -93,11 +93,15 @@ def _sync_work_items(session: Session, instance: ProcessInstance, runtime: Proce
                         item=to_json_safe({"key": task.item_key, "value": task.item}) if task.multi_instance
                         else None, **fields)
         session.add(item)
-        session.flush()
+        created.append(item)
+    if not created:
+        return
+    session.flush()  # one batched INSERT for all new items gives their ids to candidates and history
+    for item in created:
         session.add_all(
             [WorkItemCandidate(work_item_id=item.id, kind="user", value=u) for u in item.candidate_users]
             + [WorkItemCandidate(work_item_id=item.id, kind="group", value=g) for g in item.candidate_groups])
-        _history(session, instance, "task_created", element_id=task.element_id, work_item_id=item.id,
+        _history(session, instance, "task_created", element_id=item.element_id, work_item_id=item.id,
                  details={"assignee": item.assignee, "candidate_users": item.candidate_users,
                           "candidate_groups": item.candidate_groups}, at=now)
 
@@ -133,7 +137,7 @@ def start_instance(*, session: Session, key: str, actor: Actor, data: dict | Non
     """Start the newest startable version of a process and run it to its first wait state."""
     data = _check_data(data)
     version = definitions.get_startable_or_raise(session=session, key=key)
-    runtime = definitions.runtime_for(version)
+    runtime = definitions.runtime_for(session=session, version=version)
     now = utcnow()
     try:
         workflow, report = runtime.start({**data, "initiator": actor.username})
@@ -152,8 +156,7 @@ def start_instance(*, session: Session, key: str, actor: Actor, data: dict | Non
 
 
 def _runtime(session: Session, instance: ProcessInstance) -> ProcessRuntime:
-    version = session.get(DefinitionVersion, instance.definition_id)
-    return definitions.runtime_for(version)
+    return definitions.runtime_for_id(session=session, definition_id=instance.definition_id)
 
 
 def _load(runtime: ProcessRuntime, instance: ProcessInstance):
@@ -161,6 +164,18 @@ def _load(runtime: ProcessRuntime, instance: ProcessInstance):
         return runtime.load(instance.state)
     except EngineError as exc:
         raise _failure(exc) from None
+
+
+def _lock_work_item(session: Session, work_item_id: int) -> tuple[WorkItem, ProcessInstance]:
+    """Load a work item with its instance, the instance row locked, in one round trip."""
+    query = (select(WorkItem, ProcessInstance).join(ProcessInstance, ProcessInstance.id == WorkItem.instance_id)
+             .where(WorkItem.id == work_item_id).execution_options(populate_existing=True))
+    if is_postgres(session):
+        query = query.with_for_update(of=ProcessInstance)
+    row = session.execute(query).first()
+    if row is None:
+        raise WorkItemNotFound(f"no task {work_item_id}", details={"id": work_item_id})
+    return row[0], row[1]
 
 
 def get_work_item_or_raise(*, session: Session, work_item_id: int, actor: Actor) -> WorkItem:
@@ -179,11 +194,7 @@ def complete_task(*, session: Session, work_item_id: int, actor: Actor, data: di
     data = _check_data(data)
     if decision is not None:
         data = {**data, "decision": decision}
-    item = session.get(WorkItem, work_item_id)
-    if item is None:
-        raise WorkItemNotFound(f"no task {work_item_id}", details={"id": work_item_id})
-    instance = lock_instance(session=session, instance_id=item.instance_id)
-    session.refresh(item)
+    item, instance = _lock_work_item(session, work_item_id)
     if not actor.may_work_on(assignee=item.assignee, candidate_users=item.candidate_users,
                              candidate_groups=item.candidate_groups):
         if item.status != "open" or item.assignee:
@@ -299,7 +310,3 @@ def list_my_tasks(*, session: Session, actor: Actor, limit: int = 100) -> list[W
              .limit(limit))
     return list(session.scalars(query))
 
-
-def purge_candidates(*, session: Session, work_item_id: int) -> None:
-    """Remove the candidate rows of a finished work item."""
-    session.execute(delete(WorkItemCandidate).where(WorkItemCandidate.work_item_id == work_item_id))

@@ -69,6 +69,9 @@ def postgres_url() -> str:
 
 
 def _empty(database: Database) -> None:
+    from definitions.service import clear_runtime_cache
+
+    clear_runtime_cache()  # ids restart in an emptied database, so cached runtimes would be stale
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     with database.engine.begin() as conn:
         if database.dialect == "postgresql":

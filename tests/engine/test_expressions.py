@@ -160,6 +160,7 @@ def test_non_text_expression_and_non_mapping_variables():
     ("f'{customer.__class__}'", "attribute '__class__' is not allowed"),
     ("'%s' % name", "'%' string formatting is not allowed"),
     ("items @ items", "operator MatMult is not allowed"),
+    ("1 << 10 ** 9", "operator LShift is not allowed"),
     ("len(items)(1)", "calling 'len(items)' is not allowed"),
 ])
 def test_forbidden_constructs(expression, reason):
@@ -181,10 +182,9 @@ def test_forbidden_constructs_fail_at_compile_time():
     ("10 ** 9 * 'a'", "repetition result too large"),
     ("[0] * 10 ** 9", "repetition result too large"),
     ("('ab' * 1000) * 1000", "repetition result too large"),
-    ("1 << 10 ** 9", "shift result too large"),
     (" * ".join(["2 ** 50000"] * 25), "integer product too large"),
     ("[" + ", ".join(["'a' * 900000"] * 100) + "]", "repetition result too large"),
-    ("len(" + " + ".join(["items * 200000"] * 10) + ")", "too large"),
+    ("len(" + " + ".join(["big"] * 12) + ")", "concatenation result too large"),
     ("('a' * 600000) + ('b' * 600000)", "repetition result too large"),
     ("[" + ", ".join(["str(big)"] * 100) + "]", "str() result too large"),
     ("f'" + "{big}" * 100 + "'", "f-string result too large"),
@@ -240,7 +240,8 @@ def test_date_helpers_and_arithmetic():
     assert evaluate("parse_date('2024-01-02')", {}) == date(2024, 1, 2)
     assert evaluate("parse_date(due) + hours(1) + minutes(30)", VARS) == \
         datetime(2024, 1, 2, 4, 34, 5, tzinfo=timezone.utc)
-    assert evaluate("parse_date('2024-01-02T03:04:05Z')", {}) == datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert evaluate("parse_date('2024-01-02T03:04:05Z')", {}) == \
+        datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
     assert evaluate("now() + days(2) > now()", {}) is True
     assert evaluate("parse_date('2024-03-01') - parse_date('2024-02-01')", {}) == timedelta(days=29)
     assert evaluate("${parse_date(due) lt now()}", VARS) is True
