@@ -13,7 +13,7 @@ from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 
 from . import dialect
 from .errors import EngineError, ModelError
-from .services import OperationRegistry
+from .services import OperationRegistry, default_registry
 from .specs import CountersignParallelTask, CountersignSequentialTask, OperationServiceTask
 from .xmlsafe import parse_xml
 
@@ -347,7 +347,8 @@ def compile_model(files: dict[str, bytes], *, operations: OperationRegistry | No
     model = CompiledModel(process_ids=process_ids, primary_process_id=chosen, specs=specs,
                           subprocess_specs=subs, elements=deployment.elements, issues=issues,
                           names=deployment.names)
-    _check_runtime(model, operations)
+    # Without a registry the built-in operations are what a runtime would call, so check against those.
+    _check_runtime(model, operations if operations is not None else default_registry())
     return model
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from database.base import Base, JSONType, UTCDateTime, utcnow
 
@@ -77,6 +77,8 @@ class WorkItem(Base):
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     submitted: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
 
+    candidates: Mapped[list[WorkItemCandidate]] = relationship(cascade="all, delete-orphan")
+
 
 class WorkItemCandidate(Base):
     """Who may claim an unassigned work item: one row per user, role, department, position or group."""
@@ -104,6 +106,10 @@ class HistoryEvent(Base):
     actor: Mapped[str | None] = mapped_column(String(150), nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     details: Mapped[dict] = mapped_column(JSONType, default=dict)
+
+    # Lets one flush insert a new work item and the events that point at it.
+    work_item: Mapped[WorkItem | None] = relationship(
+        primaryjoin="foreign(HistoryEvent.work_item_id) == WorkItem.id")
 
 
 class OutboxMessage(Base):

@@ -52,10 +52,25 @@ def lock_instance(*, session: Session, instance_id: int) -> ProcessInstance:
 
 
 def _history(session: Session, instance: ProcessInstance, kind: str, *, actor: str | None = None,
-             element_id: str | None = None, work_item_id: int | None = None, details: dict | None = None,
+             element_id: str | None = None, work_item: WorkItem | None = None, details: dict | None = None,
              at: datetime | None = None) -> None:
     session.add(HistoryEvent(instance_id=instance.id, type=kind, actor=actor, element_id=element_id,
-                             work_item_id=work_item_id, details=to_json_safe(details or {}), at=at or utcnow()))
+                             work_item=work_item, details=to_json_safe(details or {}), at=at or utcnow()))
+
+
+MAX_CHANGE_VALUE_CHARS = 2000
+
+
+def _data_changes(before: dict, after: dict) -> dict:
+    """Describe which process variables a command changed, keeping large values out of the history."""
+    changes = {}
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        small = len(repr(old)) + len(repr(new)) <= MAX_CHANGE_VALUE_CHARS
+        changes[key] = {"from": old, "to": new} if small else {"changed": True}
+    return changes
 
 
 def _record_report(session: Session, instance: ProcessInstance, report: StepReport, actor: str | None,
@@ -68,19 +83,20 @@ def _record_report(session: Session, instance: ProcessInstance, report: StepRepo
                  details=details, at=now)
 
 
+def _open_items(session: Session, instance_id: int) -> list[WorkItem]:
+    return list(session.scalars(select(WorkItem).where(WorkItem.instance_id == instance_id,
+                                                       WorkItem.status == "open")))
+
+
 def _sync_work_items(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, workflow,
-                     now: datetime) -> None:
+                     now: datetime, open_items: list[WorkItem]) -> None:
     ready = {task.id: task for task in runtime.human_tasks(workflow)}
-    open_items = list(session.scalars(select(WorkItem).where(WorkItem.instance_id == instance.id,
-                                                             WorkItem.status == "open")))
     known = {item.task_guid for item in open_items}
     for item in open_items:
-        if item.task_guid not in ready:
+        if item.status == "open" and item.task_guid not in ready:
             item.status = "cancelled"
             item.completed_at = now
-            _history(session, instance, "task_cancelled", element_id=item.element_id, work_item_id=item.id,
-                     at=now)
-    created = []
+            _history(session, instance, "task_cancelled", element_id=item.element_id, work_item=item, at=now)
     for guid, task in ready.items():
         if guid in known:
             continue
@@ -92,31 +108,30 @@ def _sync_work_items(session: Session, instance: ProcessInstance, runtime: Proce
                         lane=task.lane, status="open", created_at=now,
                         item=to_json_safe({"key": task.item_key, "value": task.item}) if task.multi_instance
                         else None, **fields)
+        item.candidates = ([WorkItemCandidate(kind="user", value=u) for u in item.candidate_users]
+                           + [WorkItemCandidate(kind="group", value=g) for g in item.candidate_groups])
         session.add(item)
-        created.append(item)
-    if not created:
-        return
-    session.flush()  # one batched INSERT for all new items gives their ids to candidates and history
-    for item in created:
-        session.add_all(
-            [WorkItemCandidate(work_item_id=item.id, kind="user", value=u) for u in item.candidate_users]
-            + [WorkItemCandidate(work_item_id=item.id, kind="group", value=g) for g in item.candidate_groups])
-        _history(session, instance, "task_created", element_id=item.element_id, work_item_id=item.id,
+        _history(session, instance, "task_created", element_id=item.element_id, work_item=item,
                  details={"assignee": item.assignee, "candidate_users": item.candidate_users,
                           "candidate_groups": item.candidate_groups}, at=now)
 
 
 def _save(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, workflow, report: StepReport,
-          *, actor: str | None, now: datetime) -> None:
+          *, actor: str | None, now: datetime, open_items: list[WorkItem]) -> None:
+    """Write state, summary, history and work items of one command; the caller's transaction commits."""
     try:
         instance.state = runtime.dump(workflow)
     except EngineError as exc:
         raise _failure(exc) from None
     instance.updated_at = now
     last = workflow.last_task
+    before = instance.data or {}
     instance.data = to_json_safe(dict(workflow.data) if workflow.is_completed() or last is None
                                  else {**workflow.data, **last.data})
     _record_report(session, instance, report, actor, now)
+    changes = _data_changes(before, instance.data)
+    if changes:
+        _history(session, instance, "data_changed", actor=actor, details=changes, at=now)
     if runtime.is_completed(workflow):
         instance.status = "completed"
         instance.ended_at = now
@@ -126,7 +141,7 @@ def _save(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, 
     else:
         instance.next_wake_at = runtime.next_wake(workflow)
         instance.waiting_messages = runtime.waiting_messages(workflow)
-    _sync_work_items(session, instance, runtime, workflow, now)
+    _sync_work_items(session, instance, runtime, workflow, now, open_items)
     for message in runtime.outgoing_messages(workflow):
         session.add(OutboxMessage(instance_id=instance.id, kind="bpmn_message", payload=to_json_safe(message)))
     session.flush()
@@ -151,7 +166,7 @@ def start_instance(*, session: Session, key: str, actor: Actor, data: dict | Non
     session.flush()
     _history(session, instance, "instance_started", actor=actor.username,
              details={"definition": version.key, "version": version.version, "data": data}, at=now)
-    _save(session, instance, runtime, workflow, report, actor=actor.username, now=now)
+    _save(session, instance, runtime, workflow, report, actor=actor.username, now=now, open_items=[])
     return instance
 
 
@@ -195,6 +210,7 @@ def complete_task(*, session: Session, work_item_id: int, actor: Actor, data: di
     if decision is not None:
         data = {**data, "decision": decision}
     item, instance = _lock_work_item(session, work_item_id)
+    open_items = _open_items(session, instance.id)
     if not actor.may_work_on(assignee=item.assignee, candidate_users=item.candidate_users,
                              candidate_groups=item.candidate_groups):
         if item.status != "open" or item.assignee:
@@ -218,8 +234,8 @@ def complete_task(*, session: Session, work_item_id: int, actor: Actor, data: di
     item.comment = comment
     item.submitted = to_json_safe(data)
     _history(session, instance, "task_completed", actor=actor.username, element_id=item.element_id,
-             work_item_id=item.id, details={"decision": item.decision, "comment": comment, "data": data}, at=now)
-    _save(session, instance, runtime, workflow, report, actor=actor.username, now=now)
+             work_item=item, details={"decision": item.decision, "comment": comment, "data": data}, at=now)
+    _save(session, instance, runtime, workflow, report, actor=actor.username, now=now, open_items=open_items)
     return instance
 
 
@@ -235,7 +251,7 @@ def claim_task(*, session: Session, work_item_id: int, actor: Actor) -> WorkItem
                                                                                          "assignee": item.assignee})
     item.assignee = actor.username
     _history(session, instance, "task_claimed", actor=actor.username, element_id=item.element_id,
-             work_item_id=item.id)
+             work_item=item)
     session.flush()
     return item
 
@@ -251,7 +267,7 @@ def unclaim_task(*, session: Session, work_item_id: int, actor: Actor) -> WorkIt
         raise Conflict(f"task {work_item_id} has no candidates to give it back to", details={"id": work_item_id})
     item.assignee = None
     _history(session, instance, "task_unclaimed", actor=actor.username, element_id=item.element_id,
-             work_item_id=item.id)
+             work_item=item)
     session.flush()
     return item
 
@@ -262,6 +278,7 @@ def wake_instance(*, session: Session, instance_id: int, now: datetime | None = 
     now = now or utcnow()
     if instance.status != "running" or instance.next_wake_at is None or instance.next_wake_at > now:
         return False
+    open_items = _open_items(session, instance.id)
     runtime = _runtime(session, instance)
     workflow = _load(runtime, instance)
     try:
@@ -272,7 +289,7 @@ def wake_instance(*, session: Session, instance_id: int, now: datetime | None = 
         # The engine's clock does not see the timer as due yet: nothing changed, nothing to write.
         return False
     _history(session, instance, "timers_fired", actor="system", at=now)
-    _save(session, instance, runtime, workflow, report, actor="system", now=now)
+    _save(session, instance, runtime, workflow, report, actor="system", now=now, open_items=open_items)
     instance.wake_attempts = 0
     return True
 
