@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as SubWorkflowTaskMixin
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
@@ -128,6 +129,19 @@ class CompiledModel:
         """Tell whether the model has a process that can be started."""
         return bool(self.process_ids)
 
+    def start_messages(self) -> list[str]:
+        """Name the messages whose arrival starts the primary process."""
+        if self.primary_process_id not in self.specs:
+            return []
+        names = set()
+        for task_spec in self.specs[self.primary_process_id].task_specs.values():
+            definition = getattr(task_spec, "event_definition", None)
+            if type(task_spec).__name__ == "StartEvent" and definition is not None:
+                for item in getattr(definition, "event_definitions", None) or [definition]:
+                    if isinstance(item, MessageEventDefinition) and item.name:
+                        names.add(item.name)
+        return sorted(names)
+
     @property
     def blocking_issues(self) -> list:
         """Return the issues that prevent starting the process."""
@@ -143,7 +157,8 @@ class CompiledModel:
     def report(self) -> dict:
         """Return the validation report as a JSON-safe mapping."""
         return {"executable": self.executable, "process_ids": self.process_ids,
-                "primary_process_id": self.primary_process_id, "issues": self.issues}
+                "primary_process_id": self.primary_process_id, "issues": self.issues,
+                "start_messages": self.start_messages()}
 
 
 @dataclass

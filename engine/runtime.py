@@ -124,9 +124,14 @@ class ProcessRuntime:
                    if isinstance(definition, MessageEventDefinition) and definition.name == name]
         if not targets:
             raise EngineError(f"the instance is not waiting for message '{name}'")
+        payload = payload if payload is not None else {}
+        if correlations is None and getattr(targets[0][1], "correlation_properties", None):
+            # A sender outside the model names no correlation keys: derive them from the payload with the
+            # receiving model's retrieval expressions, as a throw event inside a model would.
+            correlations = self._guard(targets[0][0], lambda: targets[0][1].get_correlations(targets[0][0], payload))
         # The event must carry the catching definition's own class: SpiffWorkflow matches events by exact
         # class, and the definitions its parser builds are a subclass of MessageEventDefinition.
-        event = BpmnEvent(targets[0][1], payload if payload is not None else {}, correlations or {})
+        event = BpmnEvent(targets[0][1], payload, correlations or {})
         catching = [(task, definition) for task, definition in targets if definition.catches(task, event)]
         report = StepReport()
         self._guard(None, lambda: workflow.send_event(event))

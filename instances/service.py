@@ -17,7 +17,7 @@ from engine.specs import classify_decision
 from . import assignment
 from .actors import Actor
 from .errors import Conflict, InstanceNotFound, InvalidInput, NotAllowed, ProcessFailure, WorkItemNotFound
-from .models import HistoryEvent, OutboxMessage, ProcessInstance, WorkItem, WorkItemCandidate
+from .models import HistoryEvent, ProcessInstance, WorkItem, WorkItemCandidate
 
 MAX_DATA_BYTES = 1_000_000
 
@@ -142,13 +142,17 @@ def _save(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, 
         instance.next_wake_at = runtime.next_wake(workflow)
         instance.waiting_messages = runtime.waiting_messages(workflow)
     _sync_work_items(session, instance, runtime, workflow, now, open_items)
+    from . import messages  # messages imports this module: bind late
+
+    messages.subscribe(session=session, instance=instance, names=instance.waiting_messages)
     for message in runtime.outgoing_messages(workflow):
-        session.add(OutboxMessage(instance_id=instance.id, kind="bpmn_message", payload=to_json_safe(message)))
+        messages.queue_message(session=session, instance_id=instance.id, **message)
     session.flush()
 
 
 def start_instance(*, session: Session, key: str, actor: Actor, data: dict | None = None,
-                   business_key: str | None = None, title: str | None = None) -> ProcessInstance:
+                   business_key: str | None = None, title: str | None = None,
+                   start_message: tuple[str, dict | None] | None = None) -> ProcessInstance:
     """Start the newest startable version of a process and run it to its first wait state."""
     data = _check_data(data)
     version = definitions.get_startable_or_raise(session=session, key=key)
@@ -156,6 +160,9 @@ def start_instance(*, session: Session, key: str, actor: Actor, data: dict | Non
     now = utcnow()
     try:
         workflow, report = runtime.start({**data, "initiator": actor.username})
+        if start_message is not None:
+            more = runtime.deliver_message(workflow, start_message[0], data, start_message[1])
+            report.completed.extend(more.completed)
     except EngineError as exc:
         raise _failure(exc) from None
     instance = ProcessInstance(definition_id=version.id, definition_key=version.key,
@@ -292,6 +299,24 @@ def wake_instance(*, session: Session, instance_id: int, now: datetime | None = 
     _save(session, instance, runtime, workflow, report, actor="system", now=now, open_items=open_items)
     instance.wake_attempts = 0
     return True
+
+
+def receive_message(*, session: Session, instance_id: int, name: str, payload: dict | None,
+                    correlations: dict | None, actor: Actor) -> ProcessInstance:
+    """Deliver a message to one waiting instance; raise ProcessFailure when it does not accept it."""
+    instance = lock_instance(session=session, instance_id=instance_id)
+    open_items = _open_items(session, instance.id)
+    runtime = _runtime(session, instance)
+    workflow = _load(runtime, instance)
+    now = utcnow()
+    try:
+        report = runtime.deliver_message(workflow, name, payload, correlations)
+    except EngineError as exc:
+        raise _failure(exc) from None
+    _history(session, instance, "message_received", actor=actor.username, at=now,
+             details={"name": name, "payload": payload or {}})
+    _save(session, instance, runtime, workflow, report, actor=actor.username, now=now, open_items=open_items)
+    return instance
 
 
 def get_instance_or_raise(*, session: Session, instance_id: int) -> ProcessInstance:

@@ -11,6 +11,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from database.session import Database
 
 from .jobs import run_due_timers
+from .messages import deliver_outbox
 
 log = logging.getLogger("flowdesk.worker")
 
@@ -25,12 +26,14 @@ class Worker:
         self._scheduler = None
 
     def run_once(self) -> int:
-        """Run every due job once; return how many instances were woken."""
-        try:
-            return run_due_timers(self.database, max_attempts=self.max_attempts)
-        except Exception:  # a broken database connection must not kill the scheduler thread
-            log.exception("due-timer job failed; it runs again at the next interval")
-            return 0
+        """Run every due job once; return how many timers fired and messages were delivered."""
+        done = 0
+        for job in (run_due_timers, deliver_outbox):
+            try:
+                done += job(self.database, max_attempts=self.max_attempts)
+            except Exception:  # a broken database connection must not kill the scheduler thread
+                log.exception("%s failed; it runs again at the next interval", job.__name__)
+        return done
 
     def _add_jobs(self, scheduler) -> None:
         scheduler.add_job(self.run_once, "interval", seconds=self.interval, id="due_timers",

@@ -216,6 +216,26 @@ def show(settings: Settings, instance_id: int, as_json: bool):
 
 
 @main.command()
+@click.argument("name")
+@click.option("--as", "username", default="system", help="Who sends the message.")
+@click.option("--data", default=None, help="Message payload as a JSON object.")
+@click.option("--correlation", default=None,
+              help='Correlation keys as JSON, e.g. \'{"order_key": {"order_id": "PO-1"}}\'; '
+                   "derived from the payload when omitted.")
+@click.pass_obj
+def message(settings: Settings, name: str, username: str, data: str | None, correlation: str | None):
+    """Send a message to the instance waiting for it, or start the process it starts."""
+    from instances import messages
+    actor = _actor(username, None)
+    payload = _json_arg(data, "--data")
+    keys = _json_arg(correlation, "--correlation") or None
+    with _database(settings).command() as session:
+        instance = _domain_call(lambda: messages.send_message(session=session, name=name, payload=payload,
+                                                              correlations=keys, actor=actor))
+        click.echo(f"message '{name}' delivered to instance {instance.id} ({instance.status})")
+
+
+@main.command()
 @click.option("--once", is_flag=True, help="Run the due jobs once and exit.")
 @click.pass_obj
 def worker(settings: Settings, once: bool):
@@ -224,7 +244,7 @@ def worker(settings: Settings, once: bool):
     runner = Worker(_database(settings), interval=settings.worker_interval,
                     max_attempts=settings.worker_max_attempts)
     if once:
-        click.echo(f"fired {runner.run_once()} instance(s)")
+        click.echo(f"handled {runner.run_once()} due timer(s) and message(s)")
         return
     runner.run_forever()
 
