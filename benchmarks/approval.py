@@ -456,6 +456,7 @@ def main(argv=None) -> int:
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--no-processes", action="store_true", help="skip the multiprocessing variant")
     ap.add_argument("--profile", action="store_true", help="cProfile one complete_task on PostgreSQL")
+    ap.add_argument("--skip-loop", action="store_true", help="skip the 1,000-round rework loop")
     args = ap.parse_args(argv)
     n = args.instances or (20 if args.quick else 300)
     preload_n = args.preload if args.preload is not None else (2_000 if args.quick else 100_000)
@@ -525,6 +526,10 @@ def main(argv=None) -> int:
         ratio = best.rate / raw.rate
         print(f"Best PostgreSQL throughput ({best.name}): {best.rate:.1f} inst/s = {ratio:.3f} x raw "
               f"-> target >= 0.5: {'MET' if ratio >= 0.5 else 'NOT MET'}")
+    if not args.skip_loop:
+        from .loop import bench_rework_loop, report
+        print()
+        print(report(bench_rework_loop(100 if args.quick else 1000)))
     if prof_text:
         print()
         print("cProfile of one complete_task on PostgreSQL (top 10 by cumulative time):")

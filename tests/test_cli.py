@@ -54,3 +54,18 @@ def test_bad_input_gets_one_clear_message(cli):
     out = cli("deploy", str(xxe), ok=False)
     assert "xxe.bpmn" in out and ("DOCTYPE" in out or "entity" in out)
     assert "no open tasks for alice" in cli("tasks", "--as", "alice")
+
+
+def test_incidents_are_listed_and_retried(cli, monkeypatch):
+    import time
+    cli("deploy", str(DATA / "bpmn" / "timer_fail.bpmn"))
+    cli("start", "timer_fail", "--as", "alice")
+    monkeypatch.setenv("FLOWDESK_WORKER_MAX_ATTEMPTS", "1")
+    time.sleep(1.1)  # the model's timer is PT1S on the real clock
+    assert "handled 0" in cli("worker", "--once")
+    out = cli("incidents")
+    assert "instance 1 of timer_fail: element 'check' after 1 attempts" in out
+    assert "unknown variable 'missing_variable'" in out
+    assert "running again" in cli("retry", "1", "--as", "admin")
+    assert "no incidents" in cli("incidents")
+    assert "is running, not in incident" in cli("retry", "1", "--as", "admin", ok=False)

@@ -236,6 +236,35 @@ def message(settings: Settings, name: str, username: str, data: str | None, corr
 
 
 @main.command()
+@click.pass_obj
+def incidents(settings: Settings):
+    """List instances the worker gave up on, with the element and the reason."""
+    from instances import jobs
+    with _database(settings).query() as session:
+        rows = jobs.list_incidents(session=session)
+        if not rows:
+            click.echo("no incidents")
+        for instance in rows:
+            incident = instance.incident or {}
+            click.echo(f"instance {instance.id} of {instance.definition_key}: element "
+                       f"'{incident.get('element_id')}' after {incident.get('attempts')} attempts: "
+                       f"{incident.get('reason')}")
+
+
+@main.command()
+@click.argument("instance_id", type=int)
+@click.option("--as", "username", required=True, help="The administrator who retries.")
+@click.pass_obj
+def retry(settings: Settings, instance_id: int, username: str):
+    """Put an instance in incident back to work; the worker tries it again at once."""
+    from instances import jobs
+    actor = _actor(username, None)
+    with _database(settings).command() as session:
+        _domain_call(lambda: jobs.retry_incident(session=session, instance_id=instance_id, actor=actor.username))
+    click.echo(f"instance {instance_id} is running again; the worker retries it now")
+
+
+@main.command()
 @click.option("--once", is_flag=True, help="Run the due jobs once and exit.")
 @click.pass_obj
 def worker(settings: Settings, once: bool):
