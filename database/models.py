@@ -1,6 +1,7 @@
 """Import every domain's models so the metadata is complete for migrations and checks."""
 from definitions import models as _definitions  # noqa: F401
 from instances import models as _instances  # noqa: F401
+from org import models as _org  # noqa: F401
 
 from .base import Base
 

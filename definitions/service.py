@@ -200,3 +200,39 @@ def runtime_for_id(*, session: Session, definition_id: int) -> ProcessRuntime:
         return runtime
     return runtime_for(session=session, version=get_version_or_raise(session=session,
                                                                      definition_id=definition_id))
+
+
+def start_form_key(version: DefinitionVersion) -> str | None:
+    """Return the form key of the primary process's start event, if it has one."""
+    for info in (version.elements or {}).values():
+        if (info.get("type") == "startEvent" and info.get("process_id") == version.primary_process_id
+                and info.get("form_key")):
+            return info["form_key"]
+    return None
+
+
+def get_form(*, session: Session, definition_id: int, form_key: str | None) -> dict | None:
+    """Return the JSON schema a form key names inside a version, or None when the version has no such form."""
+    if not form_key:
+        return None
+    from forms.schema import load_schema
+
+    name = form_key.split(":", 1)[-1].strip()
+    candidates = {name, f"{name}.json"}
+    row = session.scalar(select(DefinitionFile).where(DefinitionFile.definition_id == definition_id,
+                                                      DefinitionFile.name.in_(candidates)))
+    if row is None:
+        return None
+    return load_schema(row.content, row.name)
+
+
+def list_startable(*, session: Session) -> list[DefinitionVersion]:
+    """List the newest startable version of every process, by category and name."""
+    rows = session.scalars(select(DefinitionVersion).where(DefinitionVersion.status == "published",
+                                                           DefinitionVersion.executable.is_(True))
+                           .order_by(DefinitionVersion.key, DefinitionVersion.version.desc()))
+    newest: dict[str, DefinitionVersion] = {}
+    for version in rows:
+        if version.key not in newest and version.startable:
+            newest[version.key] = version
+    return sorted(newest.values(), key=lambda v: (v.category, v.name))

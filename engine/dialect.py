@@ -201,6 +201,11 @@ def element_metadata(tree, file_name: str) -> dict:
                     info["lane"] = lanes[node_id]
                 if tag in HUMAN_TASK_TAGS:
                     info.update(_human_task_info(node, props))
+                elif tag == "startEvent":
+                    form_key = (extension_attr(node, "formKey") or props.get("formKey")
+                                or _spiff_child(node, "formJsonSchemaFilename"))
+                    if form_key:
+                        info["form_key"] = form_key
                 multi = _multi_instance_info(node)
                 if multi:
                     info["multi_instance"] = multi

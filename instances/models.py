@@ -137,3 +137,33 @@ class MessageSubscription(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
+
+
+class InstanceCopy(Base):
+    """A carbon copy (抄送) of an instance to a person, with when they read it."""
+
+    __tablename__ = "instance_cc"
+    __table_args__ = (Index("ix_instance_cc_user", "username", "read_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    username: Mapped[str] = mapped_column(String(150))
+    sent_by: Mapped[str | None] = mapped_column(String(150), nullable=True)
+    element_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SavedFilter(Base):
+    """An inbox filter a user saved under a name."""
+
+    __tablename__ = "saved_filter"
+    __table_args__ = (Index("ix_saved_filter_user", "username", "name", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(150))
+    name: Mapped[str] = mapped_column(String(100))
+    view: Mapped[str] = mapped_column(String(20))
+    query: Mapped[dict] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -73,12 +73,25 @@ def _empty(database: Database) -> None:
 
     clear_runtime_cache()  # ids restart in an emptied database, so cached runtimes would be stale
     tables = [t.name for t in reversed(metadata.sorted_tables)]
-    with database.engine.begin() as conn:
-        if database.dialect == "postgresql":
+    if database.dialect == "postgresql":
+        with database.engine.begin() as conn:
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(text(f'DELETE FROM "{table}"'))
+        return
+    # Departments and users point at each other; SQLite only lifts key checks outside a transaction.
+    raw = database.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA foreign_keys=OFF")
+        for table in tables:
+            cursor.execute(f'DELETE FROM "{table}"')
+        cursor.execute("DELETE FROM sqlite_sequence") if _has_sequence(cursor) else None
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        raw.close()
+
+
+def _has_sequence(cursor) -> bool:
+    return cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone() is not None
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

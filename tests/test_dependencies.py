@@ -5,17 +5,19 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = {"engine", "definitions", "forms", "instances", "database", "webapp"}
+OURS = {"engine", "definitions", "forms", "instances", "org", "diagrams", "database", "webapp"}
 ALLOWED = {
     "engine": set(),
-    "database": {"definitions", "instances"},  # only database/models.py gathers the domain models
-    "definitions": {"engine", "database"},
+    "database": {"definitions", "instances", "org"},  # only database/models.py gathers the domain models
+    "definitions": {"engine", "database", "forms"},
     "forms": {"engine", "database"},
     "instances": {"engine", "database", "definitions", "forms"},
+    "org": {"engine", "database", "instances"},
+    "diagrams": {"engine"},
     "webapp": OURS,
 }
-NO_FLASK = {"engine", "definitions", "forms", "instances", "database"}
-NO_DB = {"engine"}
+NO_FLASK = {"engine", "definitions", "forms", "instances", "org", "diagrams", "database"}
+NO_DB = {"engine", "diagrams"}
 
 
 def _imports(path: Path) -> set[str]:

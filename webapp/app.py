@@ -1,40 +1,124 @@
-"""The Flask application factory."""
+"""The Flask application factory: wires settings, extensions, blueprints and error handling."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template
-from sqlalchemy import func, select
+from datetime import timedelta
+
+from flask import Flask, g, jsonify, request
+from flask_babel import format_datetime, gettext
+from flask_login import current_user
+from sqlalchemy import select
 
 from database import Database
 
-from .config import Settings
+from . import errors, i18n, users
+from .config import PROJECT_ROOT, Settings
+from .extensions import babel, bootstrap, csrf, login_manager
+
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Create the web application for the given settings."""
     settings = settings or Settings.from_env()
-    app = Flask(__name__, template_folder=str(settings.bpmn_dir.parent / "templates"))
-    app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing)
+    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"))
+    app.config.update(
+        SECRET_KEY=settings.secret_key, TESTING=settings.testing,
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies, REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_DURATION=timedelta(days=14),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12), MAX_CONTENT_LENGTH=settings.max_upload_mb * 2**20,
+        BOOTSTRAP_SERVE_LOCAL=True, WTF_CSRF_TIME_LIMIT=12 * 3600,
+        WTF_CSRF_ENABLED=settings.csrf_enabled,
+        BABEL_DEFAULT_LOCALE="en", BABEL_TRANSLATION_DIRECTORIES=str(i18n.TRANSLATIONS),
+    )
     app.extensions["flowdesk.settings"] = settings
     database = Database(settings.database_url)
     app.extensions["flowdesk.database"] = database
 
+    i18n.compile_catalogs()
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    bootstrap.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        if not user_id.isdigit():
+            return None
+        with database.query() as session:
+            return users.load(session, int(user_id))
+
+    _register_blueprints(app)
+    errors.register(app)
+    _register_helpers(app, database)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from . import api
+    from .views import admin, auth, designer, inbox, instances, processes, tasks
+
+    for module in (auth, inbox, processes, tasks, instances, designer, admin):
+        app.register_blueprint(module.bp)
+    # The API authenticates with bearer tokens, not the session cookie, so CSRF does not apply to it.
+    csrf.exempt(api.bp)
+    app.register_blueprint(api.bp)
+
+
+def _register_helpers(app: Flask, database: Database) -> None:
     @app.get("/healthz")
     def health():
         with database.query() as session:
             session.execute(select(1))
         return jsonify(status="ok")
 
-    @app.get("/")
-    def index():
-        from definitions.models import DefinitionVersion
-        from instances.models import ProcessInstance, WorkItem
-        with database.query() as session:
-            definitions = list(session.scalars(
-                select(DefinitionVersion).order_by(DefinitionVersion.key, DefinitionVersion.version.desc())))
-            counts = dict(session.execute(select(ProcessInstance.status, func.count())
-                                          .group_by(ProcessInstance.status)).all())
-            open_tasks = session.scalar(select(func.count()).select_from(WorkItem)
-                                        .where(WorkItem.status == "open"))
-        return render_template("home/index.html", definitions=definitions, counts=counts, open_tasks=open_tasks)
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
 
-    return app
+    @app.context_processor
+    def navigation():
+        from instances import inbox
+
+        counts = {}
+        if current_user.is_authenticated and not request.path.startswith("/api/"):
+            if "nav_counts" not in g:
+                with database.query() as session:
+                    g.nav_counts = inbox.counts(session=session, actor=current_user.actor)
+            counts = g.nav_counts
+        from database.base import utcnow
+
+        return {"nav_counts": counts, "languages": i18n.LANGUAGES, "now_utc": utcnow()}
+
+    # Globals, not context: imported macros (forms) see them too.
+    app.jinja_env.globals["current_locale"] = i18n.select_locale
+
+    @app.template_filter("when")
+    def when(value, fmt="short"):
+        return format_datetime(value, fmt) if value else ""
+
+    @app.template_filter("duration")
+    def duration(seconds):
+        if seconds is None:
+            return ""
+        seconds = int(seconds)
+        days, rest = divmod(seconds, 86400)
+        hours, rest = divmod(rest, 3600)
+        minutes = rest // 60
+        if days:
+            return gettext("%(d)sd %(h)sh", d=days, h=hours)
+        if hours:
+            return gettext("%(h)sh %(m)smin", h=hours, m=minutes)
+        return gettext("%(m)smin", m=max(minutes, 1) if seconds >= 60 else 0) if minutes else \
+            gettext("%(s)ss", s=seconds)

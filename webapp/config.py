@@ -42,6 +42,9 @@ class Settings:
     script_memory_mb: int = 256
     secret_key: str = ""
     testing: bool = False
+    secure_cookies: bool = False
+    csrf_enabled: bool = True
+    max_upload_mb: int = 20
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -55,6 +58,9 @@ class Settings:
             var_dir=var_dir,
             worker_interval=float(env.get("FLOWDESK_WORKER_INTERVAL", "1.0")),
             worker_max_attempts=int(env.get("FLOWDESK_WORKER_MAX_ATTEMPTS", "5")),
+            # Behind HTTPS set FLOWDESK_SECURE_COOKIES=1; the embedded setup serves plain HTTP on 127.0.0.1.
+            secure_cookies=env.get("FLOWDESK_SECURE_COOKIES", "0") in ("1", "true", "yes"),
+            max_upload_mb=int(env.get("FLOWDESK_MAX_UPLOAD_MB", "20")),
         )
         for key, value in overrides.items():
             setattr(settings, key, value)

@@ -1,0 +1,22 @@
+"""Who may see an instance: the people who take part in it, those copied, managers and admins."""
+from __future__ import annotations
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+
+from .actors import Actor
+from .models import InstanceCopy, ProcessInstance, WorkItem, WorkItemCandidate
+
+
+def may_view(*, session: Session, actor: Actor, instance: ProcessInstance, watcher: bool = False) -> bool:
+    """Tell whether the actor may see an instance; `watcher` is a manager's right to watch all instances."""
+    if actor.is_admin or watcher or instance.initiator == actor.username:
+        return True
+    took_part = exists().where(WorkItem.instance_id == instance.id,
+                               or_(WorkItem.assignee == actor.username, WorkItem.completed_by == actor.username))
+    candidate = (exists().where(WorkItemCandidate.work_item_id == WorkItem.id, WorkItem.instance_id == instance.id,
+                                WorkItem.status == "open",
+                                or_(WorkItemCandidate.value == actor.username,
+                                    WorkItemCandidate.value.in_(sorted(actor.groups) or [""]))))
+    copied = exists().where(InstanceCopy.instance_id == instance.id, InstanceCopy.username == actor.username)
+    return bool(session.scalar(select(or_(took_part, candidate, copied))))

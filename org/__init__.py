@@ -1,0 +1,1 @@
+"""The organisation: departments, positions, roles, groups, users, sign-in and API tokens."""

@@ -1,0 +1,264 @@
+"""Manage people and structures; sign in; issue and check API tokens."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from database.base import utcnow
+from instances.actors import Actor
+
+from .errors import Duplicate, Invalid, NotFound, SignInRefused, Throttled
+from .models import (
+    LANGUAGES,
+    USER_STATUSES,
+    ApiToken,
+    Department,
+    LoginAttempt,
+    Position,
+    Role,
+    User,
+    WorkGroup,
+)
+from .passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
+
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+TOKEN_PREFIX = "fd_"
+_USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,150}$")
+_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def actor_for(user: User) -> Actor:
+    """Return the Actor a user acts as: roles, department, position and groups, plain and prefixed."""
+    groups: set[str] = set()
+    for kind, code in ([("role", r.code) for r in user.roles] + [("group", g.code) for g in user.groups]
+                       + ([("dept", user.department.code)] if user.department else [])
+                       + ([("position", user.position.code)] if user.position else [])):
+        groups.add(code)
+        groups.add(f"{kind}:{code}")
+    return Actor(user.username, frozenset(groups), is_admin=user.has_role("admin"))
+
+
+def _check_code(value: str, field: str) -> str:
+    value = (value or "").strip()
+    if not _CODE.match(value):
+        raise Invalid(f"{field} must be 1-64 letters, digits, '_', '.' or '-'", details={"field": field})
+    return value
+
+
+def _check_name(value: str, field: str = "name") -> str:
+    value = (value or "").strip()
+    if not value or len(value) > 200:
+        raise Invalid(f"{field} is required (at most 200 characters)", details={"field": field})
+    return value
+
+
+def get_user(*, session: Session, user_id: int) -> User | None:
+    """Return a user by id."""
+    return session.get(User, user_id)
+
+
+def get_user_by_name(*, session: Session, username: str) -> User | None:
+    """Return a user by user name (case-insensitive)."""
+    return session.scalar(select(User).where(func.lower(User.username) == (username or "").strip().lower()))
+
+
+def get_user_or_raise(*, session: Session, username: str) -> User:
+    """Return a user by user name or raise NotFound."""
+    user = get_user_by_name(session=session, username=username)
+    if user is None:
+        raise NotFound(f"no user '{username}'", details={"username": username})
+    return user
+
+
+def _by_code(session: Session, model, code: str | None, field: str):
+    if not code:
+        return None
+    found = session.scalar(select(model).where(model.code == code))
+    if found is None:
+        raise NotFound(f"{field}: no {model.__tablename__.replace('_', ' ')} with code '{code}'",
+                       details={"field": field, "code": code})
+    return found
+
+
+def save_user(*, session: Session, username: str, display_name: str, email: str = "", phone: str = "",
+              department: str | None = None, position: str | None = None, superior: str | None = None,
+              roles: list[str] | None = None, groups: list[str] | None = None, status: str = "active",
+              language: str | None = None, password: str | None = None, user: User | None = None) -> User:
+    """Create a user, or update one when `user` is given; codes name the department, position, roles."""
+    username = (username or "").strip()
+    if not _USERNAME.match(username):
+        raise Invalid("username must be 2-150 letters, digits, '_', '.', '@' or '-'", details={"field": "username"})
+    existing = get_user_by_name(session=session, username=username)
+    if existing is not None and existing is not user:
+        raise Duplicate(f"user name '{username}' is taken", details={"field": "username"})
+    if email and not _EMAIL.match(email.strip()):
+        raise Invalid(f"'{email}' is not an email address", details={"field": "email"})
+    if status not in USER_STATUSES:
+        raise Invalid(f"status must be one of {', '.join(USER_STATUSES)}", details={"field": "status"})
+    if language and language not in LANGUAGES:
+        raise Invalid(f"language must be one of {', '.join(LANGUAGES)}", details={"field": "language"})
+    target = user or User(username=username)
+    target.username = username
+    target.display_name = _check_name(display_name, "display_name")
+    target.email, target.phone = (email or "").strip(), (phone or "").strip()[:50]
+    target.department = _by_code(session, Department, department, "department")
+    target.position = _by_code(session, Position, position, "position")
+    boss = get_user_by_name(session=session, username=superior) if superior else None
+    if superior and boss is None:
+        raise NotFound(f"superior: no user '{superior}'", details={"field": "superior"})
+    if boss is not None and boss is target:
+        raise Invalid("a user cannot be their own superior", details={"field": "superior"})
+    target.superior = boss
+    if roles is not None:
+        target.roles = [_by_code(session, Role, code, "roles") for code in roles]
+    if groups is not None:
+        target.groups = [_by_code(session, WorkGroup, code, "groups") for code in groups]
+    target.status, target.language = status, language or None
+    if password is not None:
+        set_password(user=target, password=password)
+    session.add(target)
+    session.flush()
+    return target
+
+
+def set_password(*, user: User, password: str) -> None:
+    """Set a user's password after checking its strength."""
+    if len(password or "") < MIN_LENGTH:
+        raise Invalid(f"password must have at least {MIN_LENGTH} characters", details={"field": "password"})
+    user.password_hash = hash_password(password)
+
+
+def save_unit(*, session: Session, kind: str, code: str, name: str, name_en: str = "", **fields):
+    """Create or update a department, position, role or group identified by its code."""
+    model = {"department": Department, "position": Position, "role": Role, "group": WorkGroup}.get(kind)
+    if model is None:
+        raise Invalid(f"unknown kind '{kind}'", details={"field": "kind"})
+    code = _check_code(code, "code")
+    unit = session.scalar(select(model).where(model.code == code)) or model(code=code)
+    unit.name, unit.name_en = _check_name(name), (name_en or "").strip()[:200]
+    if model is Department:
+        parent = _by_code(session, Department, fields.get("parent"), "parent")
+        ancestor = parent
+        while ancestor is not None:
+            if ancestor is unit:
+                raise Invalid("a department cannot be inside itself", details={"field": "parent"})
+            ancestor = ancestor.parent
+        unit.parent = parent
+        if "leader" in fields:
+            leader = get_user_by_name(session=session, username=fields["leader"]) if fields["leader"] else None
+            if fields["leader"] and leader is None:
+                raise NotFound(f"leader: no user '{fields['leader']}'", details={"field": "leader"})
+            unit.leader = leader
+        unit.sort = int(fields.get("sort", unit.sort or 0))
+    if model is Position:
+        unit.level = int(fields.get("level", unit.level or 0))
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def list_units(*, session: Session, kind: str) -> list:
+    """List departments, positions, roles or groups by code."""
+    model = {"department": Department, "position": Position, "role": Role, "group": WorkGroup}[kind]
+    return list(session.scalars(select(model).order_by(model.code)))
+
+
+def list_users(*, session: Session, department: str | None = None, query: str | None = None,
+               status: str | None = None, limit: int = 200, offset: int = 0) -> list[User]:
+    """List users, filtered by department code, text and status."""
+    stmt = select(User).order_by(User.username)
+    if department:
+        stmt = stmt.join(Department, Department.id == User.department_id).where(Department.code == department)
+    if query:
+        like = f"%{query.strip().lower()}%"
+        stmt = stmt.where(func.lower(User.username).like(like) | func.lower(User.display_name).like(like)
+                          | func.lower(User.email).like(like))
+    if status:
+        stmt = stmt.where(User.status == status)
+    return list(session.scalars(stmt.limit(limit).offset(offset)))
+
+
+def department_leader(*, session: Session, username: str) -> str | None:
+    """Return the user name of the leader of a user's department (for assignment expressions)."""
+    user = get_user_by_name(session=session, username=username)
+    if user is None or user.department is None or user.department.leader is None:
+        return None
+    return user.department.leader.username
+
+
+def _recent_failures(session: Session, username: str, now: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.username == username.lower(), LoginAttempt.success.is_(False),
+        LoginAttempt.at > now - FAILURE_WINDOW)) or 0
+
+
+def authenticate(*, session: Session, username: str, password: str, ip: str = "") -> User:
+    """Check a user name and password; throttle after repeated failures; record the attempt."""
+    now = utcnow()
+    name = (username or "").strip().lower()[:150]
+    if _recent_failures(session, name, now) >= MAX_FAILURES:
+        raise Throttled("too many failed sign-in attempts; try again in 15 minutes", details={"field": "username"})
+    user = get_user_by_name(session=session, username=name)
+    ok = user is not None and user.active and verify_password(user.password_hash, password or "")
+    session.add(LoginAttempt(username=name, ip=(ip or "")[:64], at=now, success=ok))
+    if not ok:
+        session.flush()
+        raise SignInRefused("wrong user name or password", details={"field": "password"})
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = now
+    session.flush()
+    return user
+
+
+def _token_hash(token: str) -> str:
+    # Tokens are long random secrets, so a fast hash is enough; no KDF needed for 256-bit entropy.
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(*, session: Session, user: User, name: str, days: int | None = None) -> tuple[ApiToken, str]:
+    """Issue a personal API token; the secret is returned once and only its hash is kept."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=_check_name(name)[:100], prefix=secret[:10],
+                     token_hash=_token_hash(secret),
+                     expires_at=utcnow() + timedelta(days=days) if days else None)
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def user_for_token(*, session: Session, secret: str) -> User | None:
+    """Return the active user a bearer token belongs to, or None."""
+    if not secret or not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(secret)))
+    now = utcnow()
+    if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
+        return None
+    if not token.user.active:
+        return None
+    token.last_used_at = now
+    return token.user
+
+
+def revoke_token(*, session: Session, user: User, token_id: int) -> ApiToken:
+    """Revoke one of a user's tokens."""
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound(f"no token {token_id}", details={"id": token_id})
+    token.revoked_at = token.revoked_at or utcnow()
+    session.flush()
+    return token
+
+
+def list_tokens(*, session: Session, user: User) -> list[ApiToken]:
+    """List a user's tokens, newest first."""
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                .order_by(ApiToken.id.desc())))

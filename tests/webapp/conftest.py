@@ -1,0 +1,45 @@
+"""Web fixtures: an app on the test database with the demo organisation and the shipped processes."""
+from __future__ import annotations
+
+import pytest
+
+from definitions import service as definitions
+from definitions.bundle import read_path
+from org import demo
+from tests.conftest import ROOT
+from webapp.app import create_app
+from webapp.config import Settings
+
+_DEMO_CACHE: dict = {}
+
+
+@pytest.fixture
+def app(db, tmp_path):
+    """The web app on an emptied database holding the demo organisation and leave_request."""
+    settings = Settings(database_url=db.url, var_dir=tmp_path, secret_key="test-secret", testing=True,
+                        csrf_enabled=False)
+    with db.command() as session:
+        demo.load_demo(session=session)
+        definitions.deploy(session=session, files=read_path(ROOT / "bpmn" / "leave_request"), actor="admin")
+    application = create_app(settings)
+    yield application
+    application.extensions["flowdesk.database"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def login(app):
+    """Return a function that gives a client signed in as a demo user."""
+    def sign_in(username: str, lang: str | None = "en"):
+        client = app.test_client()
+        response = client.post("/login", data={"username": username, "password": demo.DEMO_PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        if lang:
+            client.post("/language", data={"lang": lang, "next": "/"})
+        return client
+    return sign_in

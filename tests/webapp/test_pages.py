@@ -1,0 +1,143 @@
+"""Pages: sign-in, inbox views, starting and completing a leave request, permissions, errors."""
+from __future__ import annotations
+
+import re
+
+LEAVE_FORM = {"leave_type": "annual", "start_date": "2026-12-01", "end_date": "2026-12-03", "days": "3",
+              "reason": "家里有事", "manager": "li.na"}
+
+
+def _start_leave(client, **overrides) -> int:
+    response = client.post("/processes/leave_request/start", data={**LEAVE_FORM, **overrides})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return int(response.headers["Location"].rsplit("/", 1)[-1])
+
+
+def _task_id(client, view="mine") -> int:
+    html = client.get(f"/?view={view}").get_data(as_text=True)
+    ids = re.findall(r'data-testid="task-(\d+)"', html)
+    assert ids, html
+    return int(ids[0])
+
+
+def test_pages_need_sign_in(client):
+    for path in ("/", "/processes/", "/tasks/1", "/instances/1", "/account/tokens", "/instances/"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_wrong_password_then_throttle(client):
+    for _ in range(5):
+        response = client.post("/login", data={"username": "wang.fang", "password": "nope-nope"})
+        assert response.status_code == 401 and "Wrong user name or password" in response.get_data(as_text=True)
+    response = client.post("/login", data={"username": "wang.fang", "password": "flowdesk-demo"})
+    assert response.status_code == 401 and "Too many failed attempts" in response.get_data(as_text=True)
+
+
+def test_open_redirect_is_refused(app):
+    client = app.test_client()
+    response = client.post("/login?next=https://evil.example/", data={"username": "wang.fang",
+                                                                       "password": "flowdesk-demo"})
+    assert response.headers["Location"] == "/"
+
+
+def test_leave_request_from_start_to_approval(login):
+    employee = login("wang.fang")
+    assert "Leave request" in employee.get("/processes/").get_data(as_text=True)
+    form = employee.get("/processes/leave_request/start").get_data(as_text=True)
+    assert 'value="li.na"' in form  # the manager field defaults to the superior
+    instance_id = _start_leave(employee)
+    page = employee.get(f"/instances/{instance_id}").get_data(as_text=True)
+    assert "Manager approval" in page and "家里有事" in page
+    manager = login("li.na")
+    task_id = _task_id(manager)
+    task_page = manager.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "家里有事" in task_page and 'data-testid="approve"' in task_page
+    response = manager.post(f"/tasks/{task_id}/complete", data={"decision": "approve", "comment": "同意"})
+    assert response.status_code == 302
+    hr = login("wu.qiang")
+    hr_task = _task_id(hr, "group")
+    assert hr.post(f"/tasks/{hr_task}/claim").status_code == 302
+    assert hr.post(f"/tasks/{hr_task}/complete", data={"decision": "approve"}).status_code == 302
+    page = employee.get(f"/instances/{instance_id}").get_data(as_text=True)
+    assert 'data-testid="status"' in page and "Completed" in page and "同意" in page
+    done = manager.get("/?view=done").get_data(as_text=True)
+    assert "Leave request" in done and "Approved" in done
+    started = employee.get("/?view=started").get_data(as_text=True)
+    assert f'data-testid="instance-{instance_id}"' in started
+
+
+def test_start_form_errors_are_shown_next_to_fields(login):
+    employee = login("wang.fang")
+    response = employee.post("/processes/leave_request/start",
+                             data={**LEAVE_FORM, "days": "0.1", "start_date": "not-a-date", "leave_type": ""})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'data-testid="error-days"' in html and "at least 0.5" in html
+    assert 'data-testid="error-start_date"' in html
+    assert 'data-testid="error-leave_type"' in html
+
+
+def test_reject_needs_a_comment(login):
+    employee = login("wang.fang")
+    _start_leave(employee)
+    manager = login("li.na")
+    task_id = _task_id(manager)
+    response = manager.post(f"/tasks/{task_id}/complete", data={"decision": "reject"})
+    assert response.status_code == 422 and 'data-testid="error-comment"' in response.get_data(as_text=True)
+    assert manager.post(f"/tasks/{task_id}/complete",
+                        data={"decision": "reject", "comment": "人手不够"}).status_code == 302
+
+
+def test_other_departments_cannot_see_or_act_on_a_task(login):
+    employee = login("wang.fang")
+    instance_id = _start_leave(employee)
+    manager = login("li.na")
+    task_id = _task_id(manager)
+    outsider = login("gao.yu")
+    assert outsider.get(f"/tasks/{task_id}").status_code == 404
+    assert outsider.post(f"/tasks/{task_id}/complete", data={"decision": "approve"}).status_code in (403, 404)
+    assert outsider.get(f"/instances/{instance_id}").status_code == 404
+    assert outsider.get(f"/instances/{instance_id}/diagram.svg").status_code == 404
+    assert outsider.get("/instances/").status_code == 403
+    assert manager.get(f"/tasks/{task_id}").status_code == 200
+
+
+def test_inbox_filters_and_saved_filters(login):
+    employee = login("wang.fang")
+    _start_leave(employee)
+    manager = login("li.na")
+    assert 'data-testid="task-' in manager.get("/?view=mine&process=leave_request&f.leave_type=annual").get_data(
+        as_text=True)
+    assert 'data-testid="empty-inbox"' in manager.get("/?view=mine&f.leave_type=sick").get_data(as_text=True)
+    assert manager.get("/?view=mine&created_from=31-12-2026").status_code == 400
+    assert manager.get("/?view=nope").status_code == 400
+    response = manager.post("/filters", data={"view": "mine", "name": "年假", "f.leave_type": "annual"})
+    assert response.status_code == 302
+    assert "年假" in manager.get("/").get_data(as_text=True)
+
+
+def test_language_switch_and_chinese_pages(login):
+    employee = login("wang.fang", lang=None)  # the demo user's setting is Chinese
+    html = employee.get("/").get_data(as_text=True)
+    assert "我的待办" in html
+    employee.post("/language", data={"lang": "en", "next": "/"})
+    assert "My tasks" in employee.get("/").get_data(as_text=True)
+
+
+def test_security_headers_and_error_pages(login):
+    client = login("wang.fang")
+    response = client.get("/")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    missing = client.get("/instances/999999")
+    assert missing.status_code == 404 and "Back to my inbox" in missing.get_data(as_text=True) or \
+        "返回我的待办" in missing.get_data(as_text=True)
+
+
+def test_diagram_is_served_as_svg(login):
+    employee = login("wang.fang")
+    instance_id = _start_leave(employee)
+    response = employee.get(f"/instances/{instance_id}/diagram.svg")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert b"manager_approval" in response.data

@@ -1,0 +1,72 @@
+"""The one place where domain errors become HTTP status codes, HTML pages and the API's error shape."""
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from definitions.errors import DefinitionError
+from engine.errors import EngineError
+from forms.schema import FormError
+from instances.errors import InstanceError
+from org.errors import OrgError
+
+log = logging.getLogger("flowdesk.web")
+STATUS = {"invalid": 400, "not_found": 404, "conflict": 409, "forbidden": 403, "unauthorized": 401,
+          "too_many": 429}
+
+
+def wants_json() -> bool:
+    """Tell whether the caller expects JSON rather than a page."""
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None):
+    """Answer with the API error shape or an error page."""
+    if wants_json():
+        return jsonify(error={"code": code, "message": message, "details": details or {}}), status
+    return render_template("errors/error.html", status=status, code=code, message=message,
+                           details=details or {}), status
+
+
+def register(app) -> None:
+    """Install the error handlers on the app."""
+
+    @app.errorhandler(DefinitionError)
+    @app.errorhandler(InstanceError)
+    @app.errorhandler(OrgError)
+    def domain_error(exc):
+        return error_response(STATUS.get(exc.status, 400), exc.code, exc.message, exc.details)
+
+    @app.errorhandler(EngineError)
+    def engine_error(exc):
+        return error_response(422, exc.code, str(exc), exc.to_dict())
+
+    @app.errorhandler(FormError)
+    def form_error(exc):
+        return error_response(422, exc.code, _("The form has errors."),
+                              {name: err.message for name, err in exc.errors.items()})
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        messages = {
+            400: _("The request could not be understood. Check what you entered and try again."),
+            403: _("You do not have permission to do this. Ask your administrator if you need it."),
+            404: _("This page does not exist, or you cannot see it."),
+            405: _("This action is not available here."),
+            413: _("The upload is too large."),
+            429: _("Too many attempts. Wait a moment and try again."),
+        }
+        message = exc.description if exc.code == 400 and "CSRF" in (exc.description or "") else \
+            messages.get(exc.code, exc.description)
+        if exc.code == 400 and "CSRF" in (exc.description or ""):
+            message = _("Your session expired or the form was sent twice. Reload the page and try again.")
+        return error_response(exc.code or 500, exc.name.lower().replace(" ", "_"), message)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error",
+                              _("Something went wrong on our side. Nothing was changed; please try again."))

@@ -1,0 +1,88 @@
+"""An instance's page: status, data, open tasks, history timeline and progress diagram."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_login import current_user, login_required
+
+from definitions import service as definitions
+from forms import schema as forms
+from instances import inbox, monitor, service, visibility
+from org import service as org
+
+from ..db import command, query
+
+bp = Blueprint("instances", __name__, url_prefix="/instances")
+
+
+def _visible_or_404(session, instance_id: int):
+    instance = service.get_instance_or_raise(session=session, instance_id=instance_id)
+    if not visibility.may_view(session=session, actor=current_user.actor, instance=instance,
+                               watcher=current_user.is_manager):
+        abort(404)
+    return instance
+
+
+def instance_context(session, instance) -> dict:
+    """Gather what the instance and task pages show about an instance."""
+    version = definitions.get_version_or_raise(session=session, definition_id=instance.definition_id)
+    start_schema = definitions.get_form(session=session, definition_id=version.id,
+                                        form_key=definitions.start_form_key(version))
+    titles = {f.name: f.title for f in forms.fields(start_schema)} if start_schema else {}
+    summary = [(titles.get(k, k), v) for k, v in (instance.data or {}).items()
+               if k in titles or not titles and not k.startswith("initiator")]
+    return {"instance": instance, "version": version, "summary": summary,
+            "history": service.list_history(session=session, instance_id=instance.id),
+            "open_items": service.list_open_work_items(session=session, instance_id=instance.id)}
+
+
+@bp.get("/")
+@login_required
+def index():
+    """List all instances with filters, for managers."""
+    if not current_user.is_manager:
+        abort(403)
+    from .inbox import _date
+
+    args = request.args
+    try:
+        page = int(args.get("page", 1))
+    except ValueError:
+        page = 1
+    with query() as session:
+        initiators = None
+        if args.get("department"):
+            initiators = [u.username for u in org.list_users(session=session, department=args["department"],
+                                                              limit=10000)]
+        rows, total = monitor.list_instances(
+            session=session, process=args.get("process") or None, status=args.get("status") or None,
+            initiators=initiators, started_from=_date(args.get("from"), "from"),
+            started_to=_date(args.get("to"), "to", end=True), overdue=bool(args.get("overdue")), page=page)
+        processes = inbox.process_choices(session=session)
+        departments = org.list_units(session=session, kind="department")
+    pages = max(1, -(-total // 25))
+    return render_template("instances/index.html", rows=rows, total=total, page=page, pages=pages,
+                           processes=processes, departments=departments, args=request.args)
+
+
+@bp.get("/<int:instance_id>")
+@login_required
+def show(instance_id: int):
+    """Show an instance."""
+    with query() as session:
+        instance = _visible_or_404(session, instance_id)
+        context = instance_context(session, instance)
+    with command() as session:
+        inbox.mark_copy_read(session=session, actor=current_user.actor, instance_id=instance_id)
+    return render_template("instances/show.html", **context)
+
+
+@bp.get("/<int:instance_id>/diagram.svg")
+@login_required
+def diagram(instance_id: int):
+    """Draw the instance's progress on its model."""
+    from ..diagrams import instance_svg
+
+    with query() as session:
+        instance = _visible_or_404(session, instance_id)
+        svg = instance_svg(session, instance)
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})

@@ -1,0 +1,67 @@
+"""The catalogue of processes a user may start, and the start form."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from definitions import service as definitions
+from forms import schema as forms
+from instances import service
+
+from ..db import command, query
+
+bp = Blueprint("processes", __name__, url_prefix="/processes")
+
+
+@bp.get("/")
+@login_required
+def catalogue():
+    """List startable processes grouped by category, with a search box."""
+    text = (request.args.get("q") or "").strip().lower()
+    with query() as session:
+        versions = definitions.list_startable(session=session)
+    if text:
+        versions = [v for v in versions if text in v.name.lower() or text in v.key.lower()
+                    or text in (v.description or "").lower()]
+    groups: dict[str, list] = {}
+    for version in versions:
+        groups.setdefault(version.category, []).append(version)
+    return render_template("processes/catalogue.html", groups=groups, q=request.args.get("q", ""))
+
+
+def _start_context(session, key: str):
+    version = definitions.get_startable_or_raise(session=session, key=key)
+    schema = definitions.get_form(session=session, definition_id=version.id,
+                                  form_key=definitions.start_form_key(version))
+    return version, schema
+
+
+@bp.route("/<key>/start", methods=["GET", "POST"])
+@login_required
+def start(key: str):
+    """Show a process's start form and start it; errors are shown next to their fields."""
+    with query() as session:
+        version, schema = _start_context(session, key)
+    errors, values = {}, {}
+    if schema is None and request.method == "GET":
+        schema = {"type": "object", "properties": {}}
+    if request.method == "POST":
+        values = request.form.to_dict()
+        data, errors = forms.check(schema or {"type": "object", "properties": {}}, values)
+        if not errors:
+            extra = {"initiator_superior": current_user.superior} if current_user.superior else {}
+            with command() as session:
+                instance = service.start_instance(session=session, key=key, actor=current_user.actor,
+                                                  data={**extra, **data},
+                                                  business_key=request.form.get("business_key") or None)
+                instance_id = instance.id
+            flash(_("Your request was submitted."), "success")
+            return redirect(url_for("instances.show", instance_id=instance_id))
+    elif schema:
+        if "manager" in schema.get("properties", {}) and current_user.superior:
+            values["manager"] = current_user.superior
+    if schema is None:
+        abort(404)
+    return render_template("processes/start.html", version=version, fields=forms.fields(schema),
+                           schema=schema, errors=errors, values=values), (422 if errors else 200)
