@@ -110,9 +110,28 @@ def set_status(*, session: Session, definition_id: int, status: str) -> Definiti
     if status not in STATUSES:
         raise InvalidDefinition(f"status must be one of {', '.join(STATUSES)}", details={"field": "status"})
     version = get_version_or_raise(session=session, definition_id=definition_id)
+    if status == "published" and version.status != "published":
+        _check_publishable(version)
     version.status = status
     session.flush()
     return version
+
+
+def _check_publishable(version: DefinitionVersion) -> None:
+    # A published version is what the catalogue offers; one that cannot start must not get there.
+    label = f"version {version.version} of '{version.key}'"
+    details = {"field": "status", "key": version.key, "version": version.version}
+    if not version.executable:
+        raise InvalidDefinition(f"{label} cannot be published: it has no executable process "
+                                "(stored as documentation)", details={**details, "problem": "not_executable"})
+    errors = [i for i in (version.report or {}).get("issues", []) if i.get("severity") == "error"]
+    if errors:
+        first = errors[0]
+        raise InvalidDefinition(
+            f"{label} cannot be published while it has {len(errors)} error(s): "
+            f"element '{first.get('element_id')}': {first.get('reason')}",
+            details={**details, "problem": "errors", "errors": len(errors), "element_id": first.get("element_id"),
+                     "file": first.get("file"), "line": first.get("line"), "reason": first.get("reason")})
 
 
 def get_version_or_raise(*, session: Session, definition_id: int) -> DefinitionVersion:

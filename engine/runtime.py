@@ -183,6 +183,15 @@ class ProcessRuntime:
                 due.append(when if when.tzinfo else when.replace(tzinfo=timezone.utc))
         return min(due) if due else None
 
+    def waiting_timer_elements(self, workflow) -> list[str]:
+        """List the elements (timer events, boundary timers, event gateways) waiting on a timer."""
+        out = []
+        for task, definition in _waiting(workflow):
+            element = _bpmn_id(task)
+            if isinstance(definition, TimerEventDefinition) and element and element not in out:
+                out.append(element)
+        return out
+
     def waiting_messages(self, workflow) -> list[str]:
         """List the names of messages the instance waits for."""
         return sorted({definition.name for _, definition in _waiting(workflow)

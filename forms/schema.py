@@ -104,6 +104,8 @@ def fields(schema: dict) -> list[Field]:
 
 def _kind(prop: dict) -> str:
     kind = prop.get("type", "string")
+    if prop.get("format") == "attachments" or prop.get("x-widget") == "attachments":
+        return "attachments"
     if "enum" in prop:
         return "choice"
     if kind == "string" and prop.get("format") in ("date", "date-time", "email"):
@@ -118,6 +120,11 @@ def coerce(schema: dict, posted: dict[str, str]) -> tuple[dict, dict[str, FieldE
     data, errors = {}, {}
     for spec in fields(schema):
         raw = posted.get(spec.name)
+        if spec.kind == "attachments":
+            # The web layer stores the uploaded files first and posts their ids here.
+            if isinstance(raw, list) and raw:
+                data[spec.name] = [int(i) for i in raw]
+            continue
         if spec.kind == "boolean":
             data[spec.name] = raw in ("on", "true", "1", "yes")
             continue

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import uuid
+
+os.environ.setdefault("FLOWDESK_TEST_CHEAP_HASHES", "1")  # before org.passwords is imported
 from pathlib import Path
 
 import psycopg

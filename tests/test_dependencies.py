@@ -5,18 +5,19 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = {"engine", "definitions", "forms", "instances", "org", "diagrams", "database", "webapp"}
+OURS = {"engine", "definitions", "forms", "instances", "org", "diagrams", "attachments", "database", "webapp"}
 ALLOWED = {
     "engine": set(),
-    "database": {"definitions", "instances", "org"},  # only database/models.py gathers the domain models
+    "database": {"definitions", "instances", "org", "attachments"},  # only database/models.py gathers the domain models
     "definitions": {"engine", "database", "forms"},
     "forms": {"engine", "database"},
     "instances": {"engine", "database", "definitions", "forms"},
     "org": {"engine", "database", "instances"},
     "diagrams": {"engine"},
+    "attachments": {"database"},
     "webapp": OURS,
 }
-NO_FLASK = {"engine", "definitions", "forms", "instances", "org", "diagrams", "database"}
+NO_FLASK = {"engine", "definitions", "forms", "instances", "org", "diagrams", "attachments", "database"}
 NO_DB = {"engine", "diagrams"}
 
 

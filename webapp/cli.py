@@ -19,11 +19,20 @@ def _database(settings: Settings):
     return Database(settings.database_url)
 
 
-def _actor(username: str, groups: str | None):
+def _actor(username: str, groups: str | None, settings: Settings | None = None):
+    """Return the actor for --as: a known user's roles, department and groups, plus --groups."""
     from instances.actors import Actor
     if not username or not username.strip():
         raise CommandFailed("--as needs a user name")
-    return Actor(username.strip(), frozenset(g.strip() for g in (groups or "").split(",") if g.strip()))
+    extra = frozenset(g.strip() for g in (groups or "").split(",") if g.strip())
+    if settings is not None:
+        from org import service as org
+        with _database(settings).query() as session:
+            user = org.get_user_by_name(session=session, username=username.strip())
+            if user is not None:
+                known = org.actor_for(user)
+                return Actor(known.username, known.groups | extra, known.is_admin)
+    return Actor(username.strip(), extra)
 
 
 def _json_arg(text: str | None, option: str) -> dict:
@@ -113,7 +122,7 @@ def start(settings: Settings, key: str, username: str, groups: str | None, data:
           business_key: str | None):
     """Start a process by its key."""
     from instances import service
-    actor = _actor(username, groups)
+    actor = _actor(username, groups, settings)
     payload = _json_arg(data, "--data")
     with _database(settings).command() as session:
         instance = _domain_call(lambda: service.start_instance(session=session, key=key, actor=actor, data=payload,
@@ -138,7 +147,7 @@ def _who(item) -> str:
 def tasks(settings: Settings, username: str, groups: str | None, as_json: bool):
     """List the open tasks of a user."""
     from instances import service
-    actor = _actor(username, groups)
+    actor = _actor(username, groups, settings)
     with _database(settings).query() as session:
         items = service.list_my_tasks(session=session, actor=actor)
         rows = [{"id": i.id, "instance": i.instance_id, "name": i.name, "element": i.element_id,
@@ -166,7 +175,7 @@ def complete(settings: Settings, task_id: int, username: str, groups: str | None
              decision: str | None, comment: str | None):
     """Complete a task."""
     from instances import service
-    actor = _actor(username, groups)
+    actor = _actor(username, groups, settings)
     payload = _json_arg(data, "--data")
     with _database(settings).command() as session:
         instance = _domain_call(lambda: service.complete_task(session=session, work_item_id=task_id, actor=actor,
@@ -292,12 +301,25 @@ def serve(settings: Settings, host: str | None, port: int | None, no_worker: boo
 @main.command()
 @click.pass_obj
 def demo(settings: Settings):
-    """Upgrade the database, deploy every process in bpmn/ and load the demo data."""
+    """Upgrade the database, deploy every process in bpmn/ and load the demo organisation and requests."""
     from database.migrate import upgrade
-    upgrade(_database(settings))
+    from org import demo as org_demo
+    from org import demo_data
+
+    database = _database(settings)
+    upgrade(database)
     for folder in sorted(p for p in settings.bpmn_dir.iterdir() if p.is_dir()):
         for line in deploy_path(settings, folder, "system"):
             click.echo(line)
+    with database.command() as session:
+        people = org_demo.load_demo(session=session)
+    with database.command() as session:
+        started = demo_data.load_demo_requests(session=session)
+    click.echo(f"demo organisation: {people} people" + (f"; {started} demo requests started" if started else ""))
+    click.echo(f"demo logins (password '{org_demo.DEMO_PASSWORD}' for all):")
+    for username, name, dept, _position, _superior, roles, _lang in org_demo.USERS[:6] + org_demo.USERS[8:10]:
+        click.echo(f"  {username:<11} {name:<10} {dept:<9} {', '.join(roles)}")
+    click.echo(f"  ... and {len(org_demo.USERS) - 8} more in the Organisation pages (sign in as admin)")
 
 
 if __name__ == "__main__":

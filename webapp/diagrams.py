@@ -23,7 +23,11 @@ def instance_svg(session, instance) -> str:
     history = [_event(h) for h in service.list_history(session=session, instance_id=instance.id)]
     items = [_item(i) for i in service.list_open_work_items(session=session, instance_id=instance.id)]
     error = (instance.incident or {}).get("element_id") if instance.status == "incident" else None
-    progress = progress_from_history(history, items, {"timers": [], "error": error})
+    timers = []
+    if instance.status == "running" and instance.next_wake_at is not None:
+        runtime = definitions.runtime_for(session=session, version=version)
+        timers = runtime.waiting_timer_elements(runtime.load(instance.state))
+    progress = progress_from_history(history, items, {"timers": timers, "error": error})
     return render_definition(version.file_map(), version.primary_process_id, progress=progress,
                              lang=str(get_locale() or "en"))
 

@@ -7,6 +7,7 @@ from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from attachments.errors import AttachmentError
 from definitions.errors import DefinitionError
 from engine.errors import EngineError
 from forms.schema import FormError
@@ -37,6 +38,7 @@ def register(app) -> None:
     @app.errorhandler(DefinitionError)
     @app.errorhandler(InstanceError)
     @app.errorhandler(OrgError)
+    @app.errorhandler(AttachmentError)
     def domain_error(exc):
         return error_response(STATUS.get(exc.status, 400), exc.code, exc.message, exc.details)
 

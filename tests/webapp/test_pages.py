@@ -141,3 +141,32 @@ def test_diagram_is_served_as_svg(login):
     response = employee.get(f"/instances/{instance_id}/diagram.svg")
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
     assert b"manager_approval" in response.data
+
+
+def test_attachments_are_stored_once_limited_and_permission_checked(login, app):
+    import io
+    employee = login("wang.fang")
+    pdf = b"%PDF-1.4 sick note" + b"x" * 100
+    response = employee.post("/processes/leave_request/start", data={
+        **LEAVE_FORM, "documents": [(io.BytesIO(pdf), "病假条.pdf"), (io.BytesIO(pdf), "copy.pdf")]},
+        content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    instance_id = int(response.headers["Location"].rsplit("/", 1)[-1])
+    page = employee.get(f"/instances/{instance_id}").get_data(as_text=True)
+    assert "病假条.pdf" in page and "copy.pdf" in page
+    ids = [int(i) for i in re.findall(r"/instances/attachments/(\d+)", page)]
+    download = employee.get(f"/instances/attachments/{ids[0]}")
+    assert download.status_code == 200 and download.data == pdf
+    assert "attachment" in download.headers["Content-Disposition"]
+    blobs = [p for p in (app.extensions["flowdesk.settings"].var_dir / "files").rglob("*") if p.is_file()]
+    assert len(blobs) == 1  # identical bytes are stored once
+    assert login("gao.yu").get(f"/instances/attachments/{ids[0]}").status_code == 404
+    assert login("li.na").get(f"/instances/attachments/{ids[0]}").status_code == 200
+    fake = employee.post("/processes/leave_request/start", data={
+        **LEAVE_FORM, "documents": [(io.BytesIO(b"MZ not a pdf"), "virus.pdf")]}, content_type="multipart/form-data")
+    assert fake.status_code == 422 and "does not look like a .pdf file" in fake.get_data(as_text=True)
+    exe = employee.post("/processes/leave_request/start", data={
+        **LEAVE_FORM, "documents": [(io.BytesIO(b"MZ"), "tool.exe")]}, content_type="multipart/form-data")
+    assert exe.status_code == 422 and "are not accepted" in exe.get_data(as_text=True)
+    page = employee.get("/?view=started").get_data(as_text=True)
+    assert page.count('data-testid="instance-') == 1  # the refused forms started nothing

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user, login_required
 
+from attachments import service as attachments
 from definitions import service as definitions
 from forms import schema as forms
 from instances import inbox, monitor, service, visibility
@@ -27,10 +28,16 @@ def instance_context(session, instance) -> dict:
     version = definitions.get_version_or_raise(session=session, definition_id=instance.definition_id)
     start_schema = definitions.get_form(session=session, definition_id=version.id,
                                         form_key=definitions.start_form_key(version))
-    titles = {f.name: f.title for f in forms.fields(start_schema)} if start_schema else {}
-    summary = [(titles.get(k, k), v) for k, v in (instance.data or {}).items()
-               if k in titles or not titles and not k.startswith("initiator")]
+    start_fields = forms.fields(start_schema) if start_schema else []
+    titles = {f.name: f.title for f in start_fields if f.kind != "attachments"}
+    data = instance.data or {}
+    if titles:
+        summary = [(titles[name], data[name]) for name in titles if name in data]
+    else:
+        # Without a start form, show the variables people entered, not the engine's bookkeeping.
+        summary = [(k, v) for k, v in data.items() if not k.startswith(("initiator", "decision"))]
     return {"instance": instance, "version": version, "summary": summary,
+            "attachments": attachments.list_for_instance(session=session, instance_id=instance.id),
             "history": service.list_history(session=session, instance_id=instance.id),
             "open_items": service.list_open_work_items(session=session, instance_id=instance.id)}
 
@@ -74,6 +81,25 @@ def show(instance_id: int):
     with command() as session:
         inbox.mark_copy_read(session=session, actor=current_user.actor, instance_id=instance_id)
     return render_template("instances/show.html", **context)
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id: int):
+    """Download an attachment of an instance the user may see."""
+    from flask import send_file
+
+    from ..uploads import store_dir
+
+    with query() as session:
+        row = attachments.get_or_raise(session=session, attachment_id=attachment_id)
+        if row.instance_id is not None:
+            _visible_or_404(session, row.instance_id)
+        elif row.created_by != current_user.username:
+            abort(404)
+        path = attachments.blob_path(store_dir=store_dir(), attachment=row)
+    return send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.file_name,
+                     max_age=0)
 
 
 @bp.get("/<int:instance_id>/diagram.svg")

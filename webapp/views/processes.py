@@ -5,13 +5,19 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from attachments import service as attachments
 from definitions import service as definitions
 from forms import schema as forms
 from instances import service
 
 from ..db import command, query
+from ..uploads import save_uploads
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
+
+
+class _Refused(Exception):
+    """Raised inside the command so stored uploads roll back with a refused form."""
 
 
 @bp.get("/")
@@ -48,14 +54,24 @@ def start(key: str):
         schema = {"type": "object", "properties": {}}
     if request.method == "POST":
         values = request.form.to_dict()
-        data, errors = forms.check(schema or {"type": "object", "properties": {}}, values)
-        if not errors:
-            extra = {"initiator_superior": current_user.superior} if current_user.superior else {}
+        form_schema = schema or {"type": "object", "properties": {}}
+        try:
             with command() as session:
+                uploads, upload_errors = save_uploads(session, form_schema, current_user.username)
+                data, errors = forms.check(form_schema, {**values, **uploads})
+                errors = {**errors, **upload_errors}
+                if errors:
+                    raise _Refused()
+                extra = {"initiator_superior": current_user.superior} if current_user.superior else {}
                 instance = service.start_instance(session=session, key=key, actor=current_user.actor,
                                                   data={**extra, **data},
                                                   business_key=request.form.get("business_key") or None)
+                attachments.link(session=session, ids=[i for ids in uploads.values() for i in ids],
+                                 actor=current_user.username, instance_id=instance.id)
                 instance_id = instance.id
+        except _Refused:
+            pass  # the transaction rolled back; the form is shown again with its errors
+        else:
             flash(_("Your request was submitted."), "success")
             return redirect(url_for("instances.show", instance_id=instance_id))
     elif schema:

@@ -5,15 +5,21 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from attachments import service as attachments
 from definitions import service as definitions
 from forms import schema as forms
 from instances import service
 
 from ..db import command, query
+from ..uploads import save_uploads
 from .instances import instance_context
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 DECISIONS = ("approve", "reject")
+
+
+class _Refused(Exception):
+    """Raised inside the command so stored uploads roll back with a refused form."""
 
 
 def _context(session, task_id: int):
@@ -57,16 +63,23 @@ def complete(task_id: int):
     fields = _task_fields(schema)
     if decision:
         values["decision"] = decision
-    data, more = forms.check(schema or {"type": "object", "properties": {}}, values)
-    errors = {**more, **errors}
-    data.pop("decision", None)
-    comment = data.pop("comment", comment)
-    if errors:
+    form_schema = schema or {"type": "object", "properties": {}}
+    try:
+        with command() as session:
+            uploads, upload_errors = save_uploads(session, form_schema, current_user.username)
+            data, more = forms.check(form_schema, {**values, **uploads})
+            errors = {**more, **upload_errors, **errors}
+            if errors:
+                raise _Refused()
+            data.pop("decision", None)
+            comment = data.pop("comment", comment)
+            service.complete_task(session=session, work_item_id=task_id, actor=current_user.actor, data=data,
+                                  decision=decision, comment=comment)
+            attachments.link(session=session, ids=[i for ids in uploads.values() for i in ids],
+                             actor=current_user.username, instance_id=instance.id, work_item_id=task_id)
+    except _Refused:
         return render_template("tasks/show.html", item=item, fields=fields, errors=errors, values=values,
                                **context), 422
-    with command() as session:
-        service.complete_task(session=session, work_item_id=task_id, actor=current_user.actor, data=data,
-                              decision=decision, comment=comment)
     flash(_("Done: %(task)s", task=item.name), "success")
     return redirect(url_for("inbox.index"))
 

@@ -1,0 +1,1 @@
+"""Files people attach to forms: stored once by content hash, outside process data, referenced by id."""

@@ -1,0 +1,27 @@
+"""Errors of the attachments domain."""
+from __future__ import annotations
+
+
+class AttachmentError(Exception):
+    """Base of attachment errors."""
+
+    code = "attachment_error"
+    status = "invalid"
+
+    def __init__(self, message: str, *, details: dict | None = None):
+        self.message = message
+        self.details = dict(details or {})
+        super().__init__(message)
+
+
+class AttachmentRefused(AttachmentError):
+    """The file is too large, empty, or of a type that is not accepted."""
+
+    code = "attachment_refused"
+
+
+class AttachmentNotFound(AttachmentError):
+    """No such attachment, or its file is gone."""
+
+    code = "attachment_not_found"
+    status = "not_found"
