@@ -126,6 +126,7 @@ def _save(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, 
     instance.updated_at = now
     last = workflow.last_task
     before = instance.data or {}
+    was_waiting = list(instance.waiting_messages or [])
     instance.data = to_json_safe(dict(workflow.data) if workflow.is_completed() or last is None
                                  else {**workflow.data, **last.data})
     _record_report(session, instance, report, actor, now)
@@ -144,7 +145,8 @@ def _save(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, 
     _sync_work_items(session, instance, runtime, workflow, now, open_items)
     from . import messages  # messages imports this module: bind late
 
-    messages.subscribe(session=session, instance=instance, names=instance.waiting_messages)
+    if instance.waiting_messages != was_waiting:
+        messages.subscribe(session=session, instance=instance, names=instance.waiting_messages)
     for message in runtime.outgoing_messages(workflow):
         messages.queue_message(session=session, instance_id=instance.id, **message)
     session.flush()
@@ -188,8 +190,8 @@ def _load(runtime: ProcessRuntime, instance: ProcessInstance):
         raise _failure(exc) from None
 
 
-def _lock_work_item(session: Session, work_item_id: int) -> tuple[WorkItem, ProcessInstance]:
-    """Load a work item with its instance, the instance row locked, in one round trip."""
+def _lock_work_item(session: Session, work_item_id: int) -> tuple[WorkItem, ProcessInstance, list[WorkItem]]:
+    """Load a work item with its instance row locked, then the instance's open items."""
     query = (select(WorkItem, ProcessInstance).join(ProcessInstance, ProcessInstance.id == WorkItem.instance_id)
              .where(WorkItem.id == work_item_id).execution_options(populate_existing=True))
     if is_postgres(session):
@@ -197,7 +199,12 @@ def _lock_work_item(session: Session, work_item_id: int) -> tuple[WorkItem, Proc
     row = session.execute(query).first()
     if row is None:
         raise WorkItemNotFound(f"no task {work_item_id}", details={"id": work_item_id})
-    return row[0], row[1]
+    # Read after the lock is held: under READ COMMITTED a new statement sees what others committed while
+    # we waited, whereas rows joined into the locking statement could be stale.
+    open_items = _open_items(session, row[1].id)
+    item = next((i for i in open_items if i.id == work_item_id), None) or session.get(
+        WorkItem, work_item_id, populate_existing=True)
+    return item, row[1], open_items
 
 
 def get_work_item_or_raise(*, session: Session, work_item_id: int, actor: Actor) -> WorkItem:
@@ -216,8 +223,7 @@ def complete_task(*, session: Session, work_item_id: int, actor: Actor, data: di
     data = _check_data(data)
     if decision is not None:
         data = {**data, "decision": decision}
-    item, instance = _lock_work_item(session, work_item_id)
-    open_items = _open_items(session, instance.id)
+    item, instance, open_items = _lock_work_item(session, work_item_id)
     if not actor.may_work_on(assignee=item.assignee, candidate_users=item.candidate_users,
                              candidate_groups=item.candidate_groups):
         if item.status != "open" or item.assignee:
