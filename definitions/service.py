@@ -130,8 +130,9 @@ def _check_publishable(version: DefinitionVersion) -> None:
         raise InvalidDefinition(
             f"{label} cannot be published while it has {len(errors)} error(s): "
             f"element '{first.get('element_id')}': {first.get('reason')}",
-            details={**details, "problem": "errors", "errors": len(errors), "element_id": first.get("element_id"),
-                     "file": first.get("file"), "line": first.get("line"), "reason": first.get("reason")})
+            details={**details, "problem": "errors", "errors": len(errors),
+                     "element_id": first.get("element_id"), "file": first.get("file"),
+                     "line": first.get("line"), "reason": first.get("reason")})
 
 
 def get_version_or_raise(*, session: Session, definition_id: int) -> DefinitionVersion:

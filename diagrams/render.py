@@ -18,7 +18,7 @@ from .style import (
     state_word,
     words,
 )
-from .text import esc, format_duration, format_time, num
+from .text import esc, format_duration, format_time, localize, num
 
 MARGIN = 20.0
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -37,6 +37,9 @@ def render_definition(files: dict[str, bytes], process_id: str | None = None, *,
         elif diagram is None:
             what = f"no process '{process_id}'" if process_id else "no process and no diagram"
             raise DiagramError(f"nothing to draw: the definition has {what}", process_id=process_id)
+    for item in list(diagram.nodes) + list(diagram.edges):
+        if getattr(item, "name", None):
+            item.name = localize(item.name, lang)
     return draw(diagram, progress=progress, aggregate=aggregate, lang=lang)
 
 

@@ -137,3 +137,11 @@ def format_duration(seconds, lang: str = "en") -> str:
         return f"{total // 3600} {hours}" + (f" {rest} {mins}" if rest else "")
     rest = (total % 86400) // 3600
     return f"{total // 86400} {days}" + (f" {rest} {hours}" if rest else "")
+
+
+def localize(text: str | None, lang: str = "en") -> str:
+    """Pick one language from a bilingual name written 'English / 中文'; other text is returned as is."""
+    if not text or text.count(" / ") != 1:
+        return text or ""
+    english, chinese = (part.strip() for part in text.split(" / "))
+    return chinese if str(lang).lower().startswith("zh") else english

@@ -72,9 +72,15 @@ class Field:
     schema: dict
 
     @property
-    def options(self) -> list:
-        """Return the allowed values of a choice field."""
-        return list(self.schema.get("enum", []))
+    def options(self) -> list[tuple]:
+        """Return (value, label) pairs of a choice field; labels come from enumNames when given."""
+        values = list(self.schema.get("enum", []))
+        names = self.schema.get("enumNames") or self.schema.get("x-enumNames") or []
+        return [(v, names[i] if i < len(names) else str(v)) for i, v in enumerate(values)]
+
+    def label_for(self, value) -> str:
+        """Return the label of a stored value (the value itself when it has none)."""
+        return next((label for v, label in self.options if v == value), str(value))
 
 
 def load_schema(text: str | bytes, name: str = "form") -> dict:

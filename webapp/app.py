@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from database import Database
+from diagrams.text import localize
 
 from . import errors, i18n, users
 from .config import PROJECT_ROOT, Settings
@@ -103,6 +104,12 @@ def _register_helpers(app: Flask, database: Database) -> None:
 
     # Globals, not context: imported macros (forms) see them too.
     app.jinja_env.globals["current_locale"] = i18n.select_locale
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
+
+    @app.template_filter("bi")
+    def bilingual(text):
+        """Show the current language's half of a name written 'English / 中文'."""
+        return localize(text, i18n.select_locale())
 
     @app.template_filter("when")
     def when(value, fmt="short"):

@@ -1,18 +1,23 @@
 """An instance's page: status, data, open tasks, history timeline and progress diagram."""
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user, login_required
 
 from attachments import service as attachments
 from definitions import service as definitions
+from diagrams import DiagramError
 from forms import schema as forms
 from instances import inbox, monitor, service, visibility
 from org import service as org
 
 from ..db import command, query
+from ..diagrams import instance_svg
 
 bp = Blueprint("instances", __name__, url_prefix="/instances")
+log = logging.getLogger("flowdesk.web")
 
 
 def _visible_or_404(session, instance_id: int):
@@ -29,14 +34,23 @@ def instance_context(session, instance) -> dict:
     start_schema = definitions.get_form(session=session, definition_id=version.id,
                                         form_key=definitions.start_form_key(version))
     start_fields = forms.fields(start_schema) if start_schema else []
-    titles = {f.name: f.title for f in start_fields if f.kind != "attachments"}
+    titles = {f.name: f for f in start_fields if f.kind != "attachments"}
     data = instance.data or {}
     if titles:
-        summary = [(titles[name], data[name]) for name in titles if name in data]
+        summary = [(titles[name].title, titles[name].label_for(data[name]) if titles[name].kind == "choice"
+                    else data[name]) for name in titles if name in data]
     else:
         # Without a start form, show the variables people entered, not the engine's bookkeeping.
         summary = [(k, v) for k, v in data.items() if not k.startswith(("initiator", "decision"))]
-    return {"instance": instance, "version": version, "summary": summary,
+    element_names = {element_id: info.get("name") or element_id
+                     for element_id, info in (version.elements or {}).items()}
+    try:
+        diagram_svg = instance_svg(session, instance)
+    except DiagramError as exc:
+        diagram_svg = None
+        log.warning("instance %s: diagram not drawn: %s", instance.id, exc)
+    return {"instance": instance, "version": version, "summary": summary, "element_names": element_names,
+            "diagram_svg": diagram_svg,
             "attachments": attachments.list_for_instance(session=session, instance_id=instance.id),
             "history": service.list_history(session=session, instance_id=instance.id),
             "open_items": service.list_open_work_items(session=session, instance_id=instance.id)}
@@ -106,8 +120,6 @@ def attachment(attachment_id: int):
 @login_required
 def diagram(instance_id: int):
     """Draw the instance's progress on its model."""
-    from ..diagrams import instance_svg
-
     with query() as session:
         instance = _visible_or_404(session, instance_id)
         svg = instance_svg(session, instance)

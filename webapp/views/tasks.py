@@ -7,10 +7,12 @@ from flask_login import current_user, login_required
 
 from attachments import service as attachments
 from definitions import service as definitions
+from diagrams.text import localize
 from forms import schema as forms
 from instances import service
 
 from ..db import command, query
+from ..i18n import select_locale
 from ..uploads import save_uploads
 from .instances import instance_context
 
@@ -80,7 +82,7 @@ def complete(task_id: int):
     except _Refused:
         return render_template("tasks/show.html", item=item, fields=fields, errors=errors, values=values,
                                **context), 422
-    flash(_("Done: %(task)s", task=item.name), "success")
+    flash(_("Done: %(task)s", task=localize(item.name, select_locale())), "success")
     return redirect(url_for("inbox.index"))
 
 
