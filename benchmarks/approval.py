@@ -457,6 +457,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-processes", action="store_true", help="skip the multiprocessing variant")
     ap.add_argument("--profile", action="store_true", help="cProfile one complete_task on PostgreSQL")
     ap.add_argument("--skip-loop", action="store_true", help="skip the 1,000-round rework loop")
+    ap.add_argument("--skip-inbox", action="store_true", help="skip the 1,000,000-work-item inbox benchmark")
+    ap.add_argument("--skip-rest", action="store_true", help="skip the gunicorn REST benchmark")
     args = ap.parse_args(argv)
     n = args.instances or (20 if args.quick else 300)
     preload_n = args.preload if args.preload is not None else (2_000 if args.quick else 100_000)
@@ -534,6 +536,14 @@ def main(argv=None) -> int:
         print()
         print("cProfile of one complete_task on PostgreSQL (top 10 by cumulative time):")
         print(prof_text)
+    if not args.skip_postgres and not args.skip_inbox:
+        from . import inbox
+        print()
+        inbox.main(["--quick"] if args.quick else [])
+    if not args.skip_postgres and not args.skip_rest:
+        from . import rest
+        print()
+        rest.main(["--quick"] if args.quick else [])
     return 0
 
 

@@ -80,6 +80,11 @@ def deploy(*, session: Session, files: dict[str, bytes], actor: str | None = Non
     key = key or metadata.get("key") or model.primary_process_id or next(iter(model.names), None)
     if not key:
         raise InvalidDefinition("the model defines no process", details={})
+    for label, value in (("key", key), ("process id", model.primary_process_id or "")):
+        # The columns hold 200 characters; a longer id must be a clear refusal, not a database error.
+        if len(str(value)) > 200:
+            raise InvalidDefinition(f"the {label} '{str(value)[:40]}...' is longer than 200 characters",
+                                    details={"field": label.replace(" ", "_")})
     model_type = metadata.get("model_type", "custom")
     if model_type not in MODEL_TYPES:
         raise InvalidDefinition(f"process.json: model_type must be one of {', '.join(MODEL_TYPES)}",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from database.base import Base, JSONType, UTCDateTime, utcnow
@@ -52,6 +52,10 @@ class WorkItem(Base):
     __table_args__ = (
         Index("ix_work_item_assignee_status", "assignee", "status"),
         Index("ix_work_item_instance_status", "instance_id", "status"),
+        # The group-tasks view and its count: open, unclaimed items in due order (partial, stays small).
+        Index("ix_work_item_open_unassigned", "due_at", "id", "instance_id",
+              postgresql_where=text("status = 'open' AND assignee IS NULL"),
+              sqlite_where=text("status = 'open' AND assignee IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -8,8 +8,10 @@ from sqlalchemy.orm import Session
 
 from database.base import utcnow
 
+from .actors import Actor
 from .errors import InvalidInput
 from .models import ProcessInstance, WorkItem
+from .visibility import visible_clause
 
 STATUSES = ("running", "completed", "incident", "cancelled", "suspended")
 
@@ -17,13 +19,15 @@ STATUSES = ("running", "completed", "incident", "cancelled", "suspended")
 def list_instances(*, session: Session, process: str | None = None, status: str | None = None,
                    initiators: list[str] | None = None, started_from: datetime | None = None,
                    started_to: datetime | None = None, overdue: bool = False, page: int = 1,
-                   page_size: int = 25) -> tuple[list[ProcessInstance], int]:
+                   page_size: int = 25, visible_to: Actor | None = None) -> tuple[list[ProcessInstance], int]:
     """Return one page of instances matching the filters, newest first, with the total."""
     if status and status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", details={"field": "status"})
     if page < 1 or not 1 <= page_size <= 200:
         raise InvalidInput("page must be 1 or more and page_size 1 to 200", details={"field": "page"})
     query = select(ProcessInstance)
+    if visible_to is not None:
+        query = query.where(visible_clause(visible_to))
     if process:
         query = query.where(ProcessInstance.definition_key == process)
     if status:

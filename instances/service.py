@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from database.base import utcnow
@@ -92,11 +92,16 @@ def _sync_work_items(session: Session, instance: ProcessInstance, runtime: Proce
                      now: datetime, open_items: list[WorkItem]) -> None:
     ready = {task.id: task for task in runtime.human_tasks(workflow)}
     known = {item.task_guid for item in open_items}
+    closed = [item.id for item in open_items if item.status != "open"]
     for item in open_items:
         if item.status == "open" and item.task_guid not in ready:
             item.status = "cancelled"
             item.completed_at = now
+            closed.append(item.id)
             _history(session, instance, "task_cancelled", element_id=item.element_id, work_item=item, at=now)
+    if closed:
+        # Candidate rows exist only for open items, which keeps the group inbox query proportional to them.
+        session.execute(delete(WorkItemCandidate).where(WorkItemCandidate.work_item_id.in_(closed)))
     for guid, task in ready.items():
         if guid in known:
             continue

@@ -1,7 +1,7 @@
 """Who may see an instance: the people who take part in it, those copied, managers and admins."""
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, or_, select, true
 from sqlalchemy.orm import Session
 
 from .actors import Actor
@@ -20,3 +20,17 @@ def may_view(*, session: Session, actor: Actor, instance: ProcessInstance, watch
                                     WorkItemCandidate.value.in_(sorted(actor.groups) or [""]))))
     copied = exists().where(InstanceCopy.instance_id == instance.id, InstanceCopy.username == actor.username)
     return bool(session.scalar(select(or_(took_part, candidate, copied))))
+
+
+def visible_clause(actor: Actor):
+    """Return a condition on ProcessInstance matching the instances may_view shows the actor (no watcher right)."""
+    if actor.is_admin:
+        return true()
+    took_part = exists().where(WorkItem.instance_id == ProcessInstance.id,
+                               or_(WorkItem.assignee == actor.username, WorkItem.completed_by == actor.username))
+    candidate = exists().where(WorkItemCandidate.work_item_id == WorkItem.id,
+                               WorkItem.instance_id == ProcessInstance.id, WorkItem.status == "open",
+                               or_(WorkItemCandidate.value == actor.username,
+                                   WorkItemCandidate.value.in_(sorted(actor.groups) or [""])))
+    copied = exists().where(InstanceCopy.instance_id == ProcessInstance.id, InstanceCopy.username == actor.username)
+    return or_(ProcessInstance.initiator == actor.username, took_part, candidate, copied)

@@ -23,12 +23,15 @@ from .models import (
     Role,
     User,
     WorkGroup,
+    group_member,
+    user_role,
 )
 from .passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 TOKEN_PREFIX = "fd_"
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,150}$")
 _CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -170,10 +173,8 @@ def list_units(*, session: Session, kind: str) -> list:
     return list(session.scalars(select(model).order_by(model.code)))
 
 
-def list_users(*, session: Session, department: str | None = None, query: str | None = None,
-               status: str | None = None, limit: int = 200, offset: int = 0) -> list[User]:
-    """List users, filtered by department code, text and status."""
-    stmt = select(User).order_by(User.username)
+def _users_query(department: str | None, query: str | None, status: str | None):
+    stmt = select(User)
     if department:
         stmt = stmt.join(Department, Department.id == User.department_id).where(Department.code == department)
     if query:
@@ -182,7 +183,20 @@ def list_users(*, session: Session, department: str | None = None, query: str | 
                           | func.lower(User.email).like(like))
     if status:
         stmt = stmt.where(User.status == status)
+    return stmt
+
+
+def list_users(*, session: Session, department: str | None = None, query: str | None = None,
+               status: str | None = None, limit: int = 200, offset: int = 0) -> list[User]:
+    """List users, filtered by department code, text and status."""
+    stmt = _users_query(department, query, status).order_by(User.username)
     return list(session.scalars(stmt.limit(limit).offset(offset)))
+
+
+def count_users(*, session: Session, department: str | None = None, query: str | None = None,
+                status: str | None = None) -> int:
+    """Count the users list_users would list without a limit."""
+    return session.scalar(select(func.count()).select_from(_users_query(department, query, status).subquery())) or 0
 
 
 def department_leader(*, session: Session, username: str) -> str | None:
@@ -244,7 +258,9 @@ def user_for_token(*, session: Session, secret: str) -> User | None:
         return None
     if not token.user.active:
         return None
-    token.last_used_at = now
+    # Recording every use would make each API read a write; once a minute is precise enough to show.
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL:
+        token.last_used_at = now
     return token.user
 
 
@@ -262,3 +278,59 @@ def list_tokens(*, session: Session, user: User) -> list[ApiToken]:
     """List a user's tokens, newest first."""
     return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
                                 .order_by(ApiToken.id.desc())))
+
+
+_UNIT_MODELS = {"department": Department, "position": Position, "role": Role, "group": WorkGroup}
+
+
+def get_unit(*, session: Session, kind: str, code: str):
+    """Return a department, position, role or group by code, or None."""
+    model = _UNIT_MODELS[kind]
+    return session.scalar(select(model).where(model.code == (code or "").strip()))
+
+
+def get_unit_or_raise(*, session: Session, kind: str, code: str):
+    """Return a department, position, role or group by code or raise NotFound."""
+    unit = get_unit(session=session, kind=kind, code=code)
+    if unit is None:
+        raise NotFound(f"no {kind} with code '{code}'", details={"field": "code", "code": code})
+    return unit
+
+
+def count_members(*, session: Session, kind: str, status: str | None = "active") -> dict[int, int]:
+    """Count the users of each department, position, role or group, by unit id."""
+    if kind in ("department", "position"):
+        key = User.department_id if kind == "department" else User.position_id
+        stmt = select(key, func.count()).where(key.is_not(None))
+    else:
+        link = user_role if kind == "role" else group_member
+        key = link.c.role_id if kind == "role" else link.c.group_id
+        stmt = select(key, func.count()).select_from(link).join(User, User.id == link.c.user_id)
+    if status:
+        stmt = stmt.where(User.status == status)
+    return dict(session.execute(stmt.group_by(key)).all())
+
+
+def department_tree(*, session: Session) -> list[tuple[Department, int]]:
+    """List departments parents first, siblings by sort then code, each with its depth."""
+    departments = list(session.scalars(select(Department).order_by(Department.sort, Department.code)))
+    ids = {d.id for d in departments}
+    children: dict[int | None, list[Department]] = {}
+    for dept in departments:
+        children.setdefault(dept.parent_id if dept.parent_id in ids else None, []).append(dept)
+    ordered: list[tuple[Department, int]] = []
+    stack = [(dept, 0) for dept in reversed(children.get(None, []))]
+    while stack:  # a stack, not recursion: a deep tree must not hit Python's recursion limit
+        dept, depth = stack.pop()
+        ordered.append((dept, depth))
+        stack.extend((child, depth + 1) for child in reversed(children.get(dept.id, [])))
+    return ordered
+
+
+def set_status(*, session: Session, user: User, status: str) -> User:
+    """Mark a user active or left; one who left cannot sign in, and their history stays."""
+    if status not in USER_STATUSES:
+        raise Invalid(f"status must be one of {', '.join(USER_STATUSES)}", details={"field": "status"})
+    user.status = status
+    session.flush()
+    return user

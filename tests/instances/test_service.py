@@ -9,7 +9,7 @@ from definitions.bundle import read_path, split_metadata
 from instances import service
 from instances.actors import Actor
 from instances.errors import Conflict, InvalidInput, NotAllowed, ProcessFailure, WorkItemNotFound
-from instances.models import HistoryEvent, ProcessInstance, WorkItem
+from instances.models import HistoryEvent, ProcessInstance, WorkItem, WorkItemCandidate
 from tests.conftest import ROOT, read_bundle
 
 ALICE, BOB, HR_CAROL = Actor("alice"), Actor("bob"), Actor("carol", frozenset({"hr"}))
@@ -54,6 +54,8 @@ def test_leave_request_runs_to_approval_with_history(db):
         assert [i.id for i in service.list_my_tasks(session=session, actor=HR_CAROL)] == [hr_task.id]
     assert complete(db, hr_task.id, HR_CAROL, decision="approve") == "completed"
     with db.query() as session:
+        # Candidate rows are kept only while an item is open, so the group inbox stays proportional to them.
+        assert session.query(WorkItemCandidate).count() == 0
         instance = session.get(ProcessInstance, iid)
         assert instance.ended_at is not None and instance.data["decision"] == "approve"
         history = service.list_history(session=session, instance_id=iid)
@@ -189,3 +191,12 @@ def test_redeploying_identical_files_keeps_the_version_and_changes_make_a_new_on
     assert open_items(db, iid)[0].priority == 60
     files_only, _ = split_metadata(files)
     assert "process.json" not in files_only
+
+
+def test_overlong_process_ids_are_refused_clearly(db):
+    from definitions.errors import InvalidDefinition
+    long_id = "p" * 250
+    files = {"long.bpmn": read_bundle("timer_wait.bpmn")["timer_wait.bpmn"].replace(b'"timer_wait"', f'"{long_id}"'.encode())}
+    with db.command() as session, pytest.raises(InvalidDefinition) as info:
+        definitions.deploy(session=session, files=files)
+    assert "longer than 200 characters" in info.value.message

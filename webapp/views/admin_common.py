@@ -12,6 +12,10 @@ PAGE_SIZE = 25
 KINDS = {"positions": "position", "roles": "role", "groups": "group"}
 
 
+class Discard(Exception):
+    """Raised inside a command to roll it back after the domain checked the rest of a form with errors."""
+
+
 def require_admin():
     """Send anonymous callers to sign in and refuse everyone but admins, for every method."""
     if not current_user.is_authenticated:

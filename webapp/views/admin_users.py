@@ -9,10 +9,11 @@ from instances import inbox
 from org import service as org
 from org.errors import OrgError
 from org.models import USER_STATUSES
+from org.passwords import MIN_LENGTH
 
 from ..db import command, query
 from ..i18n import select_locale
-from .admin_common import PAGE_SIZE, field_errors
+from .admin_common import PAGE_SIZE, Discard, field_errors
 
 TEXT_FIELDS = ("username", "display_name", "email", "phone", "department", "position", "superior", "status",
                "language", "password")
@@ -33,6 +34,7 @@ def users():
         page = min(page, pages)
         rows = org.list_users(session=session, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **filters)
         return render_template("admin/users.html", rows=rows, total=total, page=page, pages=pages, args=args,
+                               link_args={k: v for k, v in args.items() if v},
                                tree=org.department_tree(session=session))
 
 
@@ -59,11 +61,13 @@ def _values(user) -> dict:
             "groups": [g.code for g in user.groups]}
 
 
-def _render(user_id: int | None, values: dict, errors: dict, status: int = 200):
+def _render(user_id: int | None, values: dict | None, errors: dict, status: int = 200):
     with query() as session:
         user = org.get_user(session=session, user_id=user_id) if user_id else None
         if user_id and user is None:
             abort(404)
+        if values is None:  # first view: the user as stored, or a new employee
+            values = _values(user) if user else {"status": "active", "roles": ["employee"], "groups": []}
         return render_template("admin/user_form.html", user=user, values=values, errors=errors,
                                **_choices(session)), status
 
@@ -71,40 +75,38 @@ def _render(user_id: int | None, values: dict, errors: dict, status: int = 200):
 def user_form(user_id: int | None = None):
     """Create a user, or edit one: details, department, superior, roles, groups, status, password."""
     if request.method == "GET":
-        if user_id is None:
-            return _render(None, {"status": "active", "roles": ["employee"], "groups": []}, {})
-        with query() as session:
-            user = org.get_user(session=session, user_id=user_id)
-            if user is None:
-                abort(404)
-            values = _values(user)
-        return _render(user_id, values, {})
+        return _render(user_id, None, {})
     values = {key: request.form.get(key, "").strip() for key in TEXT_FIELDS}
     values["password"] = request.form.get("password", "")  # spaces may be part of a password
     values["roles"], values["groups"] = request.form.getlist("roles"), request.form.getlist("groups")
     errors: dict[str, str] = {}
     if user_id is None and not values["password"]:
         errors["password"] = _("Set a first password so the user can sign in.")
+    elif values["password"] and len(values["password"]) < MIN_LENGTH:
+        errors["password"] = _("Use at least %(n)s characters.", n=MIN_LENGTH)
     if user_id == current_user.id:  # an admin must not lock themselves out by accident
         if values["status"] != "active":
             errors["status"] = _("You cannot mark yourself as left.")
         if "admin" not in values["roles"]:
             errors["roles"] = _("You cannot remove your own admin role.")
-    if not errors:
-        try:
-            with command() as session:
-                user = org.get_user(session=session, user_id=user_id) if user_id else None
-                if user_id and user is None:
-                    abort(404)
-                saved = org.save_user(
-                    session=session, user=user, username=values["username"], display_name=values["display_name"],
-                    email=values["email"], phone=values["phone"], department=values["department"] or None,
-                    position=values["position"] or None, superior=values["superior"] or None,
-                    roles=values["roles"], groups=values["groups"], status=values["status"],
-                    language=values["language"] or None, password=values["password"] or None)
-                name = saved.display_name
-        except OrgError as exc:
-            errors.update(field_errors(exc))
+    try:
+        with command() as session:
+            user = org.get_user(session=session, user_id=user_id) if user_id else None
+            if user_id and user is None:
+                abort(404)
+            saved = org.save_user(
+                session=session, user=user, username=values["username"], display_name=values["display_name"],
+                email=values["email"], phone=values["phone"], department=values["department"] or None,
+                position=values["position"] or None, superior=values["superior"] or None,
+                roles=values["roles"], groups=values["groups"], status=values["status"],
+                language=values["language"] or None, password=(values["password"] or None) if not errors else None)
+            name = saved.display_name
+            if errors:
+                raise Discard
+    except Discard:
+        pass
+    except OrgError as exc:
+        errors = {**field_errors(exc), **errors}
     if errors:
         values["password"] = ""  # never echo a password back into the page
         return _render(user_id, values, errors, 422)

@@ -1,0 +1,322 @@
+"""REST benchmark: POST /api/v1/tasks/{id}/complete against trivial endpoints, on the production server.
+
+Target: a REST complete-task call served by gunicorn (2 worker processes, 4 concurrent clients, durable
+commits on PostgreSQL) reaches at least 0.1 of the request rate of a trivial JSON endpoint (GET /healthz)
+on the same server in the same run.
+
+Run with .venv/bin/python -m benchmarks.rest [--quick] [--tasks N] [--seconds S] [--clients 4] [--workers 2].
+Needs gunicorn in the virtualenv. Only talks to 127.0.0.1.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+from .approval import DEFAULT_PG, KEY, ROOT, _files, pct
+from .inbox import create_db, drop_db
+
+BENCH_DB = "flowdesk_bench_rest"
+HOST = "127.0.0.1"
+MANAGERS = ("li.na", "zhao.lei", "zhou.min", "xu.hui", "guo.tao", "he.jun", "zhang.wei")
+INITIATOR = "wang.fang"
+TRIVIAL_PATH = "/bench/trivial"
+TRIVIAL_BODY = b'{"status":"ok"}'
+TARGET_RATIO = 0.1
+
+
+# -- the served application: Flowdesk plus one truly trivial endpoint, added only here ----------------------
+def wrapped_app():
+    """gunicorn factory: the real Flowdesk app, with GET /bench/trivial answered by a bare WSGI function."""
+    from webapp.app import create_app
+
+    flask_app = create_app()
+
+    def app(environ, start_response):
+        if environ.get("PATH_INFO") == TRIVIAL_PATH:
+            start_response("200 OK", [("Content-Type", "application/json"),
+                                      ("Content-Length", str(len(TRIVIAL_BODY)))])
+            return [TRIVIAL_BODY]
+        return flask_app(environ, start_response)
+
+    return app
+
+
+# -- preparation ---------------------------------------------------------------------------------------------
+def prepare(url: str, tasks: int, managers: tuple[str, ...]) -> dict[str, list[int]]:
+    """Migrate, load the demo organisation, deploy leave_request and start `tasks` instances whose manager
+    approval is assigned round-robin to `managers`; return the open work item ids per manager."""
+    from database import Database, migrate
+    from definitions import service as definitions
+    from instances import service
+    from instances.actors import Actor
+    from org.demo import load_demo
+
+    db = Database(url)
+    migrate.upgrade(db)
+    with db.command() as session:
+        load_demo(session=session)
+    with db.command() as session:
+        definitions.deploy(session=session, files=_files(), actor="bench")
+    initiator = Actor(INITIATOR)
+    for i in range(tasks):
+        data = {"leave_type": "annual", "start_date": "2026-12-01", "end_date": "2026-12-02", "days": 2,
+                "manager": managers[i % len(managers)]}
+        with db.command() as session:
+            service.start_instance(session=session, key=KEY, actor=initiator, data=data)
+    from sqlalchemy import text
+    out = {m: [] for m in managers}
+    with db.engine.connect() as conn:
+        for wid, assignee in conn.execute(text("SELECT id, assignee FROM work_item WHERE status='open' "
+                                               "ORDER BY id")):
+            if assignee in out:
+                out[assignee].append(wid)
+    db.dispose()
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def start_server(url: str, workers: int, var_dir: str) -> tuple[subprocess.Popen, int]:
+    gunicorn = shutil.which("gunicorn", path=str(ROOT / ".venv" / "bin")) or shutil.which("gunicorn")
+    if not gunicorn:
+        raise SystemExit("gunicorn is not installed: .venv/bin/pip install gunicorn")
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret-key", "FLOWDESK_VAR_DIR": var_dir,
+           "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([gunicorn, "-w", str(workers), "-b", f"{HOST}:{port}", "--log-level", "warning",
+                             "benchmarks.rest:wrapped_app()"], cwd=str(ROOT), env=env,
+                            stdout=open(os.path.join(var_dir, "gunicorn.out"), "wb"), stderr=subprocess.STDOUT)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("gunicorn exited: " + open(os.path.join(var_dir, "gunicorn.out")).read()[-2000:])
+        try:
+            status, _body = request(HOST, port, "GET", "/healthz")
+            if status == 200:
+                return proc, port
+        except OSError:
+            pass
+        time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("gunicorn did not answer /healthz within 60 s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def request(host, port, method, path, body=None, token=None, conn=None):
+    own = conn is None
+    conn = conn or http.client.HTTPConnection(host, port, timeout=30)
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+    resp = conn.getresponse()
+    data = resp.read()
+    if own:
+        conn.close()
+    return resp.status, data
+
+
+def get_token(port: int, username: str, password: str) -> str:
+    status, data = request(HOST, port, "POST", "/api/v1/auth/token", {"username": username, "password": password})
+    if status != 200:
+        raise RuntimeError(f"POST /api/v1/auth/token for {username}: HTTP {status} {data[:300]!r}")
+    return json.loads(data)["token"]
+
+
+# -- load generator: one process per client, http.client keep-alive (reconnects when the server closes) ----
+def _client(port, method, paths, body, token, seconds, start_evt, queue):
+    conn = http.client.HTTPConnection(HOST, port, timeout=60)
+    lat, errors, first_error = [], 0, None
+    start_evt.wait(timeout=300)
+    t0 = time.perf_counter()
+    deadline = t0 + seconds
+    for path in paths:
+        if time.perf_counter() >= deadline:
+            break
+        s = time.perf_counter()
+        try:
+            status, data = request(HOST, port, method, path, body, token, conn=conn)
+        except (OSError, http.client.HTTPException) as exc:
+            status, data = 0, repr(exc).encode()
+            conn.close()
+            conn = http.client.HTTPConnection(HOST, port, timeout=60)
+        lat.append((time.perf_counter() - s) * 1000)
+        if status != 200:
+            errors += 1
+            first_error = first_error or f"HTTP {status} {path}: {data[:300]!r}"
+    queue.put((t0, time.perf_counter(), lat, errors, first_error))
+    conn.close()
+
+
+class Run:
+    def __init__(self, name, wall, lat, errors, first_error):
+        self.name, self.wall, self.lat, self.errors, self.first_error = name, wall, lat, errors, first_error
+
+    @property
+    def ok(self):
+        return len(self.lat) - self.errors
+
+    @property
+    def rate(self):
+        return self.ok / self.wall if self.wall else float("nan")
+
+
+def load(name, port, method, per_client_paths, seconds, body=None, tokens=None) -> Run:
+    ctx = multiprocessing.get_context("spawn")
+    clients = len(per_client_paths)
+    queue, start_evt = ctx.Queue(), ctx.Barrier(clients + 1)
+    tokens = tokens or [None] * clients
+    procs = [ctx.Process(target=_client, args=(port, method, per_client_paths[i], body, tokens[i], seconds,
+                                                start_evt, queue)) for i in range(clients)]
+    for p in procs:
+        p.start()
+    start_evt.wait(timeout=300)
+    results = [queue.get(timeout=seconds + 600) for _ in procs]
+    for p in procs:
+        p.join()
+    wall = max(r[1] for r in results) - min(r[0] for r in results)
+    lat = [x for r in results for x in r[2]]
+    errors = sum(r[3] for r in results)
+    first = next((r[4] for r in results if r[4]), None)
+    return Run(name, wall, lat, errors, first)
+
+
+# -- output --------------------------------------------------------------------------------------------------
+def table(runs: list[Run], base: Run) -> str:
+    head = f"{'scenario':<52} {'requests':>9} {'errors':>7} {'req/s':>9} {'x healthz':>10} {'p50 ms':>8} {'p95 ms':>8}"
+    rows = [head, "-" * len(head)]
+    for r in runs:
+        rows.append(f"{r.name:<52} {len(r.lat):>9} {r.errors:>7} {r.rate:>9.1f} {r.rate / base.rate:>10.3f} "
+                    f"{pct(r.lat, 50):>8.2f} {pct(r.lat, 95):>8.2f}")
+    rows.append("(req/s counts HTTP 200 answers only; latency is client-side, per request)")
+    return "\n".join(rows)
+
+
+def run(args) -> dict:
+    from sqlalchemy import create_engine, text
+
+    from database.session import normalize_url
+    from org.demo import DEMO_PASSWORD
+
+    base_url = os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG
+    url = create_db(base_url, BENCH_DB)
+    managers = MANAGERS[:args.clients]
+    var_dir = tempfile.mkdtemp(prefix="flowdesk-rest-bench-")
+    proc = None
+    try:
+        t0 = time.perf_counter()
+        tasks = prepare(url, args.tasks, managers)
+        print(f"prepared {sum(len(v) for v in tasks.values())} open manager tasks for {len(managers)} users in "
+              f"{time.perf_counter() - t0:.1f}s", flush=True)
+        engine = create_engine(normalize_url(url))
+        with engine.connect() as conn:
+            pg = conn.execute(text("SHOW server_version")).scalar()
+            settings = {k: conn.execute(text(f"SHOW {k}")).scalar()
+                        for k in ("synchronous_commit", "fsync", "wal_sync_method")}
+        proc, port = start_server(url, args.workers, var_dir)
+        tokens = [get_token(port, m, DEMO_PASSWORD) for m in managers]
+        # warm every worker: imports, compiled models, connection pools
+        for _ in range(20 * args.workers):
+            request(HOST, port, "GET", "/healthz")
+            request(HOST, port, "GET", "/api/v1/tasks?view=mine", token=tokens[0])
+        warm = [tasks[m].pop(0) for m in managers for _ in range(2) if tasks[m]]
+        for i, wid in enumerate(warm):
+            status, data = request(HOST, port, "POST", f"/api/v1/tasks/{wid}/complete", {"decision": "approve"},
+                                   token=tokens[i // 2])
+            if status != 200:
+                raise RuntimeError(f"warm-up complete-task {wid}: HTTP {status} {data[:300]!r}")
+        cap = args.max_requests
+        runs = []
+        runs.append(load(f"GET {TRIVIAL_PATH} (bare WSGI, benchmark only)", port, "GET",
+                         [[TRIVIAL_PATH] * cap for _ in managers], args.seconds))
+        health = load("GET /healthz (Flask + SELECT 1)", port, "GET", [["/healthz"] * cap for _ in managers],
+                      args.seconds)
+        runs.append(health)
+        runs.append(load("GET /api/v1/tasks?view=mine (bearer token)", port, "GET",
+                         [["/api/v1/tasks?view=mine"] * cap for _ in managers], args.seconds, tokens=tokens))
+        complete = load("POST /api/v1/tasks/{id}/complete (approve)", port, "POST",
+                        [[f"/api/v1/tasks/{w}/complete" for w in tasks[m]] for m in managers], args.seconds,
+                        body={"decision": "approve"}, tokens=tokens)
+        runs.append(complete)
+        with engine.connect() as conn:
+            done = conn.execute(text("SELECT count(*) FROM work_item WHERE status='completed' "
+                                     "AND element_id='manager_approval'")).scalar()
+            hr_open = conn.execute(text("SELECT count(*) FROM work_item WHERE status='open' "
+                                        "AND assignee IS NULL")).scalar()
+        engine.dispose()
+    finally:
+        if proc is not None:
+            stop_server(proc)
+        drop_db(base_url, BENCH_DB)
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+    import importlib.metadata as md
+    print()
+    print(f"gunicorn {md.version('gunicorn')} -w {args.workers} (sync workers), {len(managers)} client processes "
+          f"(http.client), {args.seconds:.0f} s or {args.max_requests} requests per client per scenario; "
+          f"CPUs: {os.cpu_count()} shared by clients, server and database")
+    print(f"PostgreSQL {pg} ({', '.join(f'{k}={v}' for k, v in settings.items())})")
+    print(f"complete-task check: {done} manager approvals completed in the database "
+          f"(= {len(warm)} warm-up + {complete.ok} measured: {'OK' if done == len(warm) + complete.ok else 'MISMATCH'}),"
+          f" {hr_open} HR approvals now open")
+    print()
+    print(table(runs, health))
+    for r in runs:
+        if r.first_error:
+            print(f"  first error in {r.name}: {r.first_error}")
+    ratio = complete.rate / health.rate
+    ratio_trivial = complete.rate / runs[0].rate
+    met = ratio >= TARGET_RATIO and complete.errors == 0
+    print(f"complete-task / healthz request rate: {ratio:.3f} (target >= {TARGET_RATIO}: {'MET' if met else 'NOT MET'});"
+          f" complete-task / bare WSGI endpoint: {ratio_trivial:.3f}")
+    return {"runs": {r.name: {"rate": r.rate, "p50": pct(r.lat, 50), "p95": pct(r.lat, 95), "requests": len(r.lat),
+                              "errors": r.errors} for r in runs},
+            "ratio": ratio, "ratio_trivial": ratio_trivial, "met": met}
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="few tasks and short runs, for a smoke run")
+    ap.add_argument("--tasks", type=int, default=None, help="leave requests started before the server runs")
+    ap.add_argument("--seconds", type=float, default=None, help="time bound per scenario")
+    ap.add_argument("--max-requests", type=int, default=None, help="request bound per client per scenario")
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args(argv)
+    args.tasks = args.tasks or (200 if args.quick else 2400)
+    args.seconds = args.seconds or (3.0 if args.quick else 15.0)
+    args.max_requests = args.max_requests or (2_000 if args.quick else 50_000)
+    if args.clients > len(MANAGERS):
+        raise SystemExit(f"at most {len(MANAGERS)} clients (one manager each)")
+    sys.path.insert(0, str(ROOT))
+    print("Flowdesk REST benchmark (gunicorn: complete-task vs trivial JSON endpoints on PostgreSQL)")
+    return run(args)
+
+
+if __name__ == "__main__":
+    main()

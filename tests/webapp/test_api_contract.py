@@ -1,0 +1,204 @@
+"""The API's contract: every route is in the OpenAPI document, and garbage never gives a server error."""
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from tests.conftest import DATA
+
+from .test_api import LEAVE, ApiClient, sign_in, start_leave
+
+PREFIX = "/api/v1"
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def _routes(app) -> list[tuple[str, str, list[str]]]:
+    """Return (OpenAPI path, method, parameter names) of every API route."""
+    out = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(PREFIX + "/"):
+            continue
+        path = re.sub(r"<(?:[^<>:]+:)?(\w+)>", r"{\1}", rule.rule)[len(PREFIX):]
+        for method in sorted(rule.methods - IGNORED_METHODS):
+            out.append((path, method, sorted(rule.arguments)))
+    return out
+
+
+def _resolve(document: dict, pointer: str) -> dict:
+    node = document
+    for part in pointer.lstrip("#/").split("/"):
+        node = node[part]
+    return node
+
+
+def test_every_route_is_documented(app, client):
+    response = client.get(f"{PREFIX}/openapi.json")
+    assert response.status_code == 200
+    document = response.get_json()
+    assert document["openapi"].startswith("3.") and document["servers"] == [{"url": PREFIX}]
+    assert document["components"]["securitySchemes"]["bearer"] == {
+        "type": "http", "scheme": "bearer", "description": "A personal API token (fd_...)."}
+    routes = _routes(app)
+    assert len(routes) >= 20
+    documented = {(path, method.upper()) for path, item in document["paths"].items() for method in item}
+    assert {(path, method) for path, method, _ in routes} == documented
+    for path, method, arguments in routes:
+        operation = document["paths"][path][method.lower()]
+        assert operation["summary"] and "200" in operation["responses"] or "201" in operation["responses"]
+        declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+        assert declared == set(arguments), (path, method)
+        if operation.get("security") != []:
+            assert "401" in operation["responses"], (path, method)
+        if method == "POST" and path != "/tasks/{task_id}/claim" and path != "/tasks/{task_id}/unclaim":
+            assert "requestBody" in operation, (path, method)
+    # Every $ref points at something, and errors use the one error shape.
+    text = response.get_data(as_text=True)
+    for pointer in set(re.findall(r'"\$ref":\s*"([^"]+)"', text)):
+        assert _resolve(document, pointer), pointer
+    for name, answer in document["components"]["responses"].items():
+        assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}, name
+
+
+def _documented_schema(document: dict, template: str, method: str, status: int) -> dict:
+    answer = document["paths"][template][method.lower()]["responses"][str(status)]
+    if "$ref" in answer:
+        answer = _resolve(document, answer["$ref"])
+    return answer["content"]["application/json"]["schema"]
+
+
+def test_responses_match_the_document(app, client):
+    document = client.get(f"{PREFIX}/openapi.json").get_json()
+    seen = set()
+
+    def call(api: ApiClient | None, method: str, template: str, status: int, path: str | None = None, **kwargs):
+        url = PREFIX + (path or template)
+        response = (api.client if api else client).open(url, method=method, headers=api.headers if api else {},
+                                                          **kwargs)
+        assert response.status_code == status, (url, response.get_data(as_text=True))
+        schema = {"components": document["components"], **_documented_schema(document, template, method, status)}
+        errors = [e.message for e in Draft202012Validator(schema).iter_errors(response.get_json())]
+        assert errors == [], (url, errors[:3])
+        seen.add((template, method))
+        return response.get_json()
+
+    call(None, "POST", "/auth/token", 401, json={"username": "wang.fang", "password": "wrong-one"})
+    call(None, "GET", "/me", 401)
+    employee, manager, hr = sign_in(client, "wang.fang"), sign_in(client, "li.na"), sign_in(client, "wu.qiang")
+    call(employee, "GET", "/me", 200)
+    call(employee, "GET", "/users", 200, "/users?page_size=3")
+    call(employee, "GET", "/users/{username}", 200, "/users/li.na")
+    call(employee, "GET", "/users/{username}", 404, "/users/nobody")
+    call(employee, "GET", "/departments", 200)
+    call(employee, "GET", "/definitions", 200)
+    call(employee, "GET", "/definitions/{key}", 200, "/definitions/leave_request")
+    call(employee, "POST", "/definitions/{key}/instances", 422, "/definitions/leave_request/instances", json={})
+    started = call(employee, "POST", "/definitions/{key}/instances", 201, "/definitions/leave_request/instances",
+                   json={"data": LEAVE, "business_key": "HR-1"})
+    call(employee, "GET", "/instances", 200)
+    call(employee, "GET", "/instances/{instance_id}", 200, f"/instances/{started['id']}")
+    call(employee, "GET", "/tasks", 200, "/tasks?view=started")
+    call(employee, "GET", "/tasks", 400, "/tasks?view=nope")
+    task = call(manager, "GET", "/tasks", 200, "/tasks?view=mine")["items"][0]
+    call(manager, "GET", "/tasks/{task_id}", 200, f"/tasks/{task['id']}")
+    call(manager, "POST", "/tasks/{task_id}/complete", 200, f"/tasks/{task['id']}/complete",
+         json={"decision": "approve"})
+    group_task = call(hr, "GET", "/tasks", 200, "/tasks?view=group")["items"][0]
+    call(hr, "POST", "/tasks/{task_id}/claim", 200, f"/tasks/{group_task['id']}/claim")
+    call(hr, "POST", "/tasks/{task_id}/unclaim", 200, f"/tasks/{group_task['id']}/unclaim")
+    call(hr, "POST", "/tasks/{task_id}/unclaim", 409, f"/tasks/{group_task['id']}/unclaim")
+    call(hr, "POST", "/tasks/{task_id}/complete", 200, f"/tasks/{group_task['id']}/complete",
+         json={"decision": "reject", "comment": "no"})
+    call(hr, "GET", "/tasks", 200, "/tasks?view=done")
+    call(employee, "GET", "/instances/{instance_id}", 200, f"/instances/{started['id']}")
+    call(employee, "POST", "/definitions", 403, data={}, content_type="multipart/form-data")
+    designer = sign_in(client, "luo.bin")
+    upload = (DATA / "bpmn" / "countersign.bpmn").read_bytes()
+    call(designer, "POST", "/definitions", 201, data={"file": (io.BytesIO(upload), "countersign.bpmn")},
+         content_type="multipart/form-data")
+    call(designer, "POST", "/definitions", 400, data={"file": (io.BytesIO(b"<x"), "x.bpmn")},
+         content_type="multipart/form-data")
+    call(designer, "POST", "/definitions/{key}/versions/{number}/status", 200,
+         "/definitions/leave_request/versions/1/status", json={"status": "published"})
+    call(None, "POST", "/auth/token", 200, json={"username": "wang.fang", "password": "flowdesk-demo"})
+    json_routes = {(path, method) for path, method, _ in _routes(app) if not path.endswith((".svg", ".json"))}
+    assert seen == json_routes
+
+
+INT_VALUES = ["1", "abc", "-1", "99999999999999999999999"]
+TEXT_VALUES = ["leave_request", "%00", "x" * 300, "%F0%9F%98%80", "..%2F..%2Fetc"]
+QUERIES = ["", "page=-1", "page=0", "page_size=100000", "page_size=-5", "page=abc", "page=99999999999999999999",
+           "page=1e3", "started_from=2026-99-99", "started_to=garbage", "created_from=0001-01-01",
+           "due_to=9999-12-31", "view=nope", "view=cc", "view=started&status=nope", "overdue=maybe", "overdue=1",
+           "status=nope", "priority_min=99999999999999999999", "priority_min=x", "text=%00", "text=%25_%25",
+           "f.bad-name=1", "f.leave_type=annual", "version=abc", "version=99999999999", "sort=bad", "desc=1",
+           "q=%25", "department=nope", "startable=perhaps", "process=" + "p" * 500, "initiator=%FF"]
+BODIES = [None, b"", b"not json", b"[1, 2]", b"null", b"42", b'"text"', b'{"data": "x"}', b'{"data": []}',
+          b'{"data": {"days": "many", "leave_type": 5}, "decision": 5}', b'{"unknown": 1}',
+          b'{"data": {"a": NaN}}', b'{"data": {"days": 1e400}}', b"[" * 5000 + b"]" * 5000,
+          b'{"data": ' + b'{"a": ' * 100 + b"1" + b"}" * 100 + b"}",
+          b'{"business_key": "\\u0000"}', b'{"comment": "\\ud800", "decision": "reject"}',
+          b'{"status": ["published"]}', b'{"status": "published"}', b'{"username": 1, "password": []}',
+          b'{"username": "wang.fang", "password": "\\u0000"}', b'{"data": {"\\ud800": 1}}',
+          b'{"data": {"manager": "' + b"m" * 30000 + b'"}}', b'{"decision": "approve", "data": {"files": [1, 2]}}',
+          b'{"data": {"_secret": 1, "1x": 2}}', b"\xff\xfe garbage", b'{"business_key": 12}']
+
+
+def _paths(template: str) -> list[str]:
+    """Return the path with real-looking values first, then with garbage in each parameter."""
+    names = re.findall(r"{(\w+)}", template)
+    values = {n: INT_VALUES if n.endswith("id") or n == "number" else TEXT_VALUES for n in names}
+    good = template
+    for name in names:
+        good = good.replace("{" + name + "}", values[name][0])
+    out = [good]
+    for name in names:
+        for bad in values[name][1:]:
+            path = template.replace("{" + name + "}", bad)
+            for other in names:
+                path = path.replace("{" + other + "}", values[other][0])
+            out.append(path)
+    return out
+
+
+def _uploads() -> list[dict]:
+    return [{}, {"file": (io.BytesIO(b""), "empty.bpmn")}, {"file": (io.BytesIO(b"<x/>"), "x.bpmn20.xml")},
+            {"file": (io.BytesIO(b"PK\x03\x04junk"), "junk.zip")}, {"file": (io.BytesIO(b"\xff" * 100), "bin.bpmn")},
+            {"file": (io.BytesIO(b"<a>"), "../../etc/passwd.bpmn"), "key": "x" * 300},
+            {"file": (io.BytesIO(b"<a/>"), "a.bpmn"), "key": "\x00", "publish": "true"}]
+
+
+@pytest.mark.parametrize("username", ["admin", "wang.fang"])
+def test_garbage_never_gives_a_server_error(app, client, username):
+    employee = sign_in(client, "wang.fang")
+    start_leave(employee)
+    start_leave(employee, leave_type="sick")
+    api = sign_in(client, username)
+    failures = []
+
+    def check(method: str, path: str, response) -> None:
+        if response.status_code >= 500:
+            failures.append((method, path, response.status_code, response.get_data(as_text=True)[:200]))
+        elif response.status_code >= 400 and response.mimetype == "application/json":
+            assert set(response.get_json()["error"]) == {"code", "message", "details"}, (method, path)
+
+    for template, method, _ in _routes(app):
+        good, *bad_paths = _paths(template)
+        for path in bad_paths:
+            check(method, path, api.get(path) if method == "GET" else api.post(path, json={}))
+        if method == "GET":
+            for query in QUERIES:
+                url = f"{good}?{query}" if query else good
+                check(method, url, api.get(url))
+        elif template == "/definitions":
+            for form in _uploads():
+                check(method, good, api.post(good, data=form, content_type="multipart/form-data"))
+        else:
+            for body in BODIES:
+                kwargs = {} if body is None else {"data": body, "content_type": "application/json"}
+                check(method, good, api.post(good, **kwargs))
+    assert failures == []
+    # The garbage changed nothing it should not have: the two requests are still waiting for li.na.
+    assert sign_in(client, "li.na").get("/tasks?view=mine").get_json()["total"] == 2

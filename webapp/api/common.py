@@ -1,0 +1,303 @@
+"""What every API module shares: bearer-token sign-in, request parsing, paging and JSON shapes."""
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, time, timezone
+
+from flask import current_app, g, request
+from flask_babel import gettext as _
+
+from diagrams.errors import DiagramError
+from forms import schema as forms
+from forms.schema import FieldError, FormError, SchemaProblem
+from instances.errors import InvalidInput
+from org import service as org
+
+from .. import users
+from ..db import command, query
+from ..errors import error_response
+from . import bp
+
+MAX_ID = 2**63 - 1  # ids are 64-bit on PostgreSQL; a larger number in a path cannot name anything
+MAX_VERSION = 2**31 - 1
+MAX_PAGE = 100_000
+MAX_PAGE_SIZE = 200
+MAX_DEPTH = 32
+EMPTY_FORM = {"type": "object", "properties": {}}
+
+
+class ApiError(Exception):
+    """An API refusal with its status, code, message and details."""
+
+    def __init__(self, status: int, code: str, message: str, details: dict | None = None):
+        self.status, self.code, self.message, self.details = status, code, message, dict(details or {})
+        super().__init__(message)
+
+
+def public(view):
+    """Mark a view as reachable without a bearer token."""
+    view.api_public = True
+    return view
+
+
+def bad_input(field: str, message: str):
+    """Return the 400 error for one bad request field."""
+    return InvalidInput(message, details={"field": field})
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+@bp.errorhandler(DiagramError)
+def _diagram_error(exc: DiagramError):
+    return error_response(422, exc.code, str(exc), exc.to_dict())
+
+
+@bp.errorhandler(SchemaProblem)
+def _schema_problem(exc: SchemaProblem):
+    return error_response(422, "invalid_form_schema", str(exc))
+
+
+def _unauthorized(message: str):
+    response = error_response(401, "unauthorized", message)
+    response[0].headers["WWW-Authenticate"] = 'Bearer realm="flowdesk"'
+    return response
+
+
+@bp.before_request
+def _authenticate():
+    # NUL cannot be stored in PostgreSQL text: refuse it at the door rather than fail in the database.
+    if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+        raise bad_input("query", _("The request contains a NUL character."))
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or getattr(view, "api_public", False):
+        return None
+    scheme, _sep, secret = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return _unauthorized(_("Send a token in the header Authorization: Bearer <token>."))
+    with query() as session:
+        user = org.user_for_token(session=session, secret=secret.strip())
+        g.api_user = users.from_model(user) if user is not None else None
+        touched = bool(session.dirty)
+    if g.api_user is None:
+        return _unauthorized(_("The token is invalid, expired or revoked."))
+    if touched:  # the token's last use is recorded at most once a minute, so most requests only read
+        with command() as session:
+            org.user_for_token(session=session, secret=secret.strip())
+    limits = {"number": MAX_VERSION}
+    for name, value in (request.view_args or {}).items():
+        # A number beyond the id columns' range names nothing; the database would refuse to compare it.
+        if isinstance(value, int) and value > limits.get(name, MAX_ID):
+            raise ApiError(404, "not_found", _("This page does not exist, or you cannot see it."),
+                           {"field": name})
+    return None
+
+
+def me() -> users.SessionUser:
+    """Return the user the bearer token belongs to."""
+    return g.api_user
+
+
+def forbid_unless(allowed: bool) -> None:
+    """Refuse with 403 unless the caller holds the right."""
+    if not allowed:
+        raise ApiError(403, "forbidden", _("You do not have permission to do this. "
+                                           "Ask your administrator if you need it."))
+
+
+def _check_value(value, where: str) -> None:
+    """Refuse JSON values the database cannot keep: NUL, lone surrogates, NaN, infinities, deep nesting."""
+    stack = [(value, where, 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise bad_input(path, _("%(field)s is nested too deeply.", field=path))
+        if isinstance(item, dict):
+            for key, child in item.items():
+                _check_text(key, path)
+                stack.append((child, f"{path}.{key}", depth + 1))
+        elif isinstance(item, list):
+            stack.extend((child, path, depth + 1) for child in item)
+        elif isinstance(item, str):
+            _check_text(item, path)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise bad_input(path, _("%(field)s must be a finite number.", field=path))
+
+
+def _check_text(text: str, field: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise bad_input(field, _("%(field)s is not valid text.", field=field)) from None
+    if "\x00" in text:
+        raise bad_input(field, _("%(field)s is not valid text.", field=field))
+
+
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not allowed")
+
+
+def json_body(allowed: set[str], required: tuple[str, ...] = ()) -> dict:
+    """Parse the body as a JSON object with only the allowed keys; an empty body is {}."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        body = {}
+    else:
+        try:
+            body = json.loads(raw, parse_constant=_no_constants)
+        except (ValueError, RecursionError):
+            raise ApiError(400, "invalid_json", _("The request body is not valid JSON.")) from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", _("The request body must be a JSON object."))
+    for key in body:
+        if key not in allowed:
+            raise bad_input(key, _("Unknown field %(field)s; allowed: %(allowed)s.", field=key,
+                                   allowed=", ".join(sorted(allowed))))
+    for key in required:
+        if body.get(key) in (None, ""):
+            raise bad_input(key, _("%(field)s is required.", field=key))
+    _check_value(body, "body")
+    return body
+
+
+def text_field(body: dict, name: str, *, limit: int = forms.MAX_TEXT) -> str | None:
+    """Return a body field that must be text (or null), stripped, at most `limit` characters."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise bad_input(name, _("%(field)s must be text.", field=name))
+    value = value.strip()
+    if len(value) > limit:
+        raise bad_input(name, _("%(field)s must be at most %(limit)s characters.", field=name, limit=limit))
+    return value or None
+
+
+def object_field(body: dict, name: str) -> dict:
+    """Return a body field that must be a JSON object (missing or null gives {})."""
+    value = body.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise bad_input(name, _("%(field)s must be a JSON object.", field=name))
+    return value
+
+
+def int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
+    """Read a whole-number query argument within [low, high]."""
+    raw = request.args.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise bad_input(name, _("%(field)s must be a whole number from %(low)s to %(high)s.",
+                                field=name, low=low, high=high))
+    return value
+
+
+def bool_arg(name: str) -> bool:
+    """Read a yes/no query argument."""
+    raw = (request.args.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise bad_input(name, _("%(field)s must be true or false.", field=name))
+
+
+def choice_arg(name: str, choices, default: str | None = None) -> str | None:
+    """Read a query argument that must be one of the choices."""
+    raw = request.args.get(name) or default
+    if raw is not None and raw not in choices:
+        raise bad_input(name, _("%(field)s must be one of %(choices)s.", field=name, choices=", ".join(choices)))
+    return raw
+
+
+def date_arg(name: str, end: bool = False) -> datetime | None:
+    """Read a date (YYYY-MM-DD, the whole day) or an ISO-8601 timestamp; naive times are UTC."""
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        if len(raw) == 10:
+            day = datetime.strptime(raw, "%Y-%m-%d").date()
+            return datetime.combine(day, time.max if end else time.min, tzinfo=timezone.utc)
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise bad_input(name, _("%(field)s must be a date like 2026-12-31", field=name)) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def page_args() -> tuple[int, int]:
+    """Read page (1 or more) and page_size (1 to 200)."""
+    return int_arg("page", 1, 1, MAX_PAGE), int_arg("page_size", 25, 1, MAX_PAGE_SIZE)
+
+
+def page_json(items: list, total: int, page: int, page_size: int) -> dict:
+    """Wrap one page of items with its counts."""
+    return {"items": items, "total": total, "page": page, "page_size": page_size,
+            "pages": max(1, -(-total // page_size))}
+
+
+def check_form(schema: dict | None, data: dict, *, extra: dict[str, FieldError] | None = None) -> dict:
+    """Validate JSON data against a form; refuse unknown and attachment fields; raise FormError by field."""
+    schema = schema or EMPTY_FORM
+    kinds = {f.name: f.kind for f in forms.fields(schema)}
+    errors: dict[str, FieldError] = {}
+    for name, value in data.items():
+        if name not in kinds:
+            errors[name] = FieldError("invalid", detail="unknown field")
+        elif kinds[name] == "attachments" and value:
+            errors[name] = FieldError("invalid", detail="files cannot be attached through the API")
+        elif isinstance(value, str) and len(value) > forms.MAX_TEXT:
+            errors[name] = FieldError("too_long", forms.MAX_TEXT)
+    try:
+        forms.validate(schema, data)
+    except FormError as exc:
+        errors = {**exc.errors, **errors}
+    errors.update(extra or {})
+    if errors:
+        raise FormError(errors)
+    return data
+
+
+def iso(moment: datetime | None) -> str | None:
+    """Format a timestamp as ISO-8601."""
+    return moment.isoformat() if moment else None
+
+
+def instance_json(instance) -> dict:
+    """Describe an instance in a list."""
+    return {"id": int(instance.id), "process": instance.definition_key, "definition_id": int(instance.definition_id),
+            "title": instance.title, "business_key": instance.business_key, "status": instance.status,
+            "initiator": instance.initiator, "started_at": iso(instance.started_at),
+            "updated_at": iso(instance.updated_at), "ended_at": iso(instance.ended_at)}
+
+
+def task_json(item, instance=None, now: datetime | None = None) -> dict:
+    """Describe a work item, with a summary of its instance when given."""
+    now = now or datetime.now(timezone.utc)
+    out = {"id": int(item.id), "instance_id": int(item.instance_id), "name": item.name,
+           "element_id": item.element_id, "status": item.status, "assignee": item.assignee,
+           "candidate_users": list(item.candidate_users or []), "candidate_groups": list(item.candidate_groups or []),
+           "priority": item.priority, "due_at": iso(item.due_at),
+           "overdue": bool(item.status == "open" and item.due_at and item.due_at < now),
+           "form_key": item.form_key, "created_at": iso(item.created_at), "completed_at": iso(item.completed_at),
+           "completed_by": item.completed_by, "decision": item.decision, "comment": item.comment,
+           "item": item.item}
+    if instance is not None:
+        out["instance"] = instance_json(instance)
+    return out
+
+
+def history_json(event) -> dict:
+    """Describe a history event."""
+    return {"id": int(event.id), "type": event.type, "element_id": event.element_id, "actor": event.actor,
+            "at": iso(event.at), "work_item_id": int(event.work_item_id) if event.work_item_id else None,
+            "details": event.details or {}}

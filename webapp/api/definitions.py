@@ -1,0 +1,193 @@
+"""Process definitions: upload, list, versions, diagrams, status, and starting instances."""
+from __future__ import annotations
+
+import re
+
+from flask import Response, jsonify, request, url_for
+from flask_babel import gettext as _
+
+from definitions import service as definitions
+from definitions.bundle import ACCEPTED_SUFFIXES, MAX_BUNDLE_BYTES, MAX_FILE_BYTES, read_zip, split_metadata
+from definitions.errors import DefinitionNotFound, InvalidDefinition
+from definitions.models import STATUSES
+from instances import service
+
+from ..db import command, query
+from . import bp
+from .common import (
+    MAX_VERSION,
+    bad_input,
+    bool_arg,
+    check_form,
+    forbid_unless,
+    instance_json,
+    int_arg,
+    iso,
+    json_body,
+    me,
+    object_field,
+    text_field,
+)
+
+KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,199}$")
+MODEL_SUFFIXES = tuple(s for s in ACCEPTED_SUFFIXES if s not in (".json", ".dmn"))
+
+
+def version_json(version, *, report: bool = False) -> dict:
+    """Describe a definition version, with its validation report and files when asked."""
+    out = {"id": int(version.id), "key": version.key, "version": version.version, "name": version.name,
+           "category": version.category, "description": version.description, "model_type": version.model_type,
+           "status": version.status, "executable": version.executable, "startable": version.startable,
+           "primary_process_id": version.primary_process_id, "sha256": version.sha256,
+           "created_at": iso(version.created_at), "created_by": version.created_by}
+    if report:
+        out["report"] = version.report or {}
+        out["files"] = [{"name": f.name, "kind": f.kind, "sha256": f.sha256} for f in version.files]
+    return out
+
+
+def _versions_or_404(session, key: str) -> list:
+    versions = definitions.list_versions(session=session, key=key)
+    if not me().is_designer:
+        versions = [v for v in versions if v.status == "published"]
+    if not versions:
+        raise DefinitionNotFound(f"no process definition with key '{key}'", details={"key": key})
+    return versions
+
+
+@bp.get("/definitions")
+def list_definitions():
+    """List the newest version of every process; non-designers see published ones only."""
+    text = (request.args.get("q") or "").strip().lower()
+    startable_only = bool_arg("startable")
+    category = (request.args.get("category") or "").strip() or None
+    with query() as session:
+        if startable_only:
+            versions = definitions.list_startable(session=session)
+        else:
+            newest: dict[str, object] = {}
+            for version in definitions.list_versions(session=session):
+                if version.key not in newest and (me().is_designer or version.status == "published"):
+                    newest[version.key] = version
+            versions = sorted(newest.values(), key=lambda v: (v.category, v.name, v.key))
+        items = [version_json(v) for v in versions
+                 if (not category or v.category == category)
+                 and (not text or any(text in (s or "").lower() for s in (v.key, v.name, v.description)))]
+    return jsonify(items=items, total=len(items))
+
+
+@bp.get("/definitions/<key>")
+def get_definition(key: str):
+    """List the versions of one process, newest first, with reports and the start form."""
+    with query() as session:
+        versions = _versions_or_404(session, key)
+        start_form = None
+        startable = next((v for v in versions if v.startable), None)
+        if startable is not None:
+            start_form = definitions.get_form(session=session, definition_id=startable.id,
+                                              form_key=definitions.start_form_key(startable))
+        out = {"key": key, "start_form": start_form, "versions": [version_json(v, report=True) for v in versions]}
+    return jsonify(out)
+
+
+@bp.get("/definitions/<key>/diagram.svg")
+def definition_diagram(key: str):
+    """Draw a version of a process (the newest unless ?version= is given) as SVG."""
+    from ..diagrams import definition_svg
+
+    number = int_arg("version", None, 1, MAX_VERSION)
+    with query() as session:
+        versions = _versions_or_404(session, key)
+        version = versions[0] if number is None else next((v for v in versions if v.version == number), None)
+        if version is None:
+            raise DefinitionNotFound(f"no version {number} of '{key}'", details={"key": key, "version": number})
+        svg = definition_svg(version)
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+def _uploaded_files() -> dict[str, bytes]:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidDefinition(_("Choose a .bpmn file or a .zip archive to upload."), details={"field": "file"})
+    name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if "\x00" in name:
+        raise bad_input("file", _("The request contains a NUL character."))
+    data = upload.read(MAX_BUNDLE_BYTES + 1)
+    if name.lower().endswith(".zip"):
+        files = read_zip(data, name)
+    elif not name.lower().endswith(MODEL_SUFFIXES):
+        raise InvalidDefinition(_("%(name)s is not a BPMN file (.bpmn, .bpmn20.xml) or a zip archive.", name=name),
+                                details={"file": name})
+    elif len(data) > MAX_FILE_BYTES:
+        raise InvalidDefinition(_("%(name)s is larger than %(mb)s MiB.", name=name, mb=MAX_FILE_BYTES // 2**20),
+                                details={"file": name})
+    else:
+        files = {name: data}
+    for file_name, content in files.items():
+        if "\x00" in file_name or b"\x00" in content:
+            raise InvalidDefinition(f"{file_name} is not a text file", details={"file": file_name})
+    return files
+
+
+@bp.post("/definitions")
+def upload_definition():
+    """Store an uploaded .bpmn file or .zip bundle as a new version (a draft unless publish=true)."""
+    forbid_unless(me().is_designer)
+    key = (request.form.get("key") or "").strip() or None
+    if key is not None and not KEY_PATTERN.match(key):
+        raise InvalidDefinition(_("A key starts with a letter and holds only letters, digits, _ . and -."),
+                                details={"field": "key"})
+    publish = (request.form.get("publish") or "").strip().lower() in ("1", "true", "yes", "on")
+    files = _uploaded_files()
+    named = split_metadata(files)[1].get("key")
+    if key is None and named is not None and not KEY_PATTERN.match(str(named)):
+        # The key column is bounded; a bad key in process.json must be refused here, not by the database.
+        raise InvalidDefinition("process.json: key must start with a letter and hold only letters, digits, "
+                                "_ . and - (at most 200)", details={"file": "process.json", "field": "key"})
+    with command() as session:
+        version, created = definitions.deploy(session=session, files=files, actor=me().username, key=key,
+                                              publish=False)
+        if publish and version.status != "published":
+            definitions.set_status(session=session, definition_id=version.id, status="published")
+        out = version_json(version, report=True)
+    location = url_for("api.get_definition", key=out["key"])
+    return jsonify(out), (201 if created else 200), {"Location": location}
+
+
+@bp.post("/definitions/<key>/versions/<int:number>/status")
+def change_status(key: str, number: int):
+    """Publish, deprecate or return a version to draft; a version that cannot start is not published."""
+    forbid_unless(me().is_designer)
+    body = json_body({"status"}, required=("status",))
+    status = body["status"]
+    if status not in STATUSES:
+        raise bad_input("status", _("%(field)s must be one of %(choices)s.", field="status",
+                                    choices=", ".join(STATUSES)))
+    with command() as session:
+        version = next((v for v in _versions_or_404(session, key) if v.version == number), None)
+        if version is None:
+            raise DefinitionNotFound(f"no version {number} of '{key}'", details={"key": key, "version": number})
+        definitions.set_status(session=session, definition_id=version.id, status=status)
+        out = version_json(version, report=True)
+    return jsonify(out)
+
+
+@bp.post("/definitions/<key>/instances")
+def start_instance(key: str):
+    """Start a process with start-form data; errors name their fields."""
+    body = json_body({"data", "business_key"})
+    data = object_field(body, "data")
+    business_key = text_field(body, "business_key", limit=200)
+    current = me()
+    with query() as session:
+        version = definitions.get_startable_or_raise(session=session, key=key)
+        schema = definitions.get_form(session=session, definition_id=version.id,
+                                      form_key=definitions.start_form_key(version))
+    data = check_form(schema, data)
+    extra = {"initiator_superior": current.superior} if current.superior else {}
+    with command() as session:
+        instance = service.start_instance(session=session, key=key, actor=current.actor, data={**extra, **data},
+                                          business_key=business_key)
+        out = {**instance_json(instance), "data": instance.data}
+    location = url_for("api.get_instance", instance_id=out["id"])
+    return jsonify(out), 201, {"Location": location}

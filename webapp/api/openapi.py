@@ -1,0 +1,195 @@
+"""The OpenAPI 3.1 document of the API, written out by hand, and the route that serves it."""
+from __future__ import annotations
+
+from flask import jsonify
+
+from . import bp
+from .common import MAX_PAGE, MAX_PAGE_SIZE, public
+from .schemas import SCHEMAS, ref
+
+ERRORS = {  # status -> (response name, description)
+    "400": ("BadRequest", "The request is malformed: bad JSON, a wrong type, an unknown field or a bad filter."),
+    "401": ("Unauthorized", "No bearer token, or the token is invalid, expired or revoked."),
+    "403": ("Forbidden", "The caller lacks the role this needs."),
+    "404": ("NotFound", "No such thing, or the caller may not see it."),
+    "409": ("Conflict", "The task or instance changed under the caller (already done, claimed by someone else)."),
+    "413": ("TooLarge", "The upload is too large."),
+    "422": ("Unprocessable", "The data does not fit the form (details name each field) or the engine refused it."),
+    "429": ("TooMany", "Too many failed sign-in attempts: wait 15 minutes."),
+}
+STRING, INTEGER = {"type": "string"}, {"type": "integer"}
+
+
+def _json(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
+def _param(name: str, where: str, schema: dict, description: str, required: bool = False) -> dict:
+    return {"name": name, "in": where, "required": required or where == "path", "schema": schema,
+            "description": description}
+
+
+def _query(name: str, description: str, schema: dict | None = None) -> dict:
+    return _param(name, "query", schema or STRING, description)
+
+
+def _path(name: str, description: str, schema: dict | None = None) -> dict:
+    return _param(name, "path", schema or STRING, description)
+
+
+PAGE = [_query("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}),
+        _query("page_size", "Rows per page.", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE,
+                                               "default": 25})]
+DATE = {"type": "string", "description": "YYYY-MM-DD (the whole day) or an ISO-8601 timestamp"}
+FLAG = {"type": "boolean", "default": False}
+KEY = _path("key", "The process key.")
+TASK_ID = _path("task_id", "The task id.", {"type": "integer", "minimum": 0})
+INSTANCE_ID = _path("instance_id", "The instance id.", {"type": "integer", "minimum": 0})
+SVG = {"image/svg+xml": {"schema": STRING}}
+
+
+def _op(tag: str, summary: str, ok: dict, *, errors: str = "", params: list | None = None, body: dict | None = None,
+        status: str = "200", public_route: bool = False, extra: dict | None = None) -> dict:
+    responses = {status: ok, **(extra or {})}
+    for code in (["401"] if not public_route else []) + errors.split():
+        responses[code] = {"$ref": f"#/components/responses/{ERRORS[code][0]}"}
+    operation = {"tags": [tag], "summary": summary, "responses": responses}
+    if params:
+        operation["parameters"] = params
+    if body:
+        operation["requestBody"] = body
+    if public_route:
+        operation["security"] = []
+    return operation
+
+
+def _ok(description: str, schema: dict) -> dict:
+    return {"description": description, "content": _json(schema)}
+
+
+def _body(schema: dict, required: bool = True) -> dict:
+    return {"required": required, "content": _json(schema)}
+
+
+def _paths() -> dict:
+    inbox_filters = [
+        _query("view", "Which list.", {"type": "string", "enum": ["mine", "group", "done", "started", "cc"],
+                                       "default": "mine"}),
+        _query("process", "Only this process key."), _query("status", "Instance status (started and cc views)."),
+        _query("created_from", "Created on or after.", DATE), _query("created_to", "Created on or before.", DATE),
+        _query("due_from", "Due on or after.", DATE), _query("due_to", "Due on or before.", DATE),
+        _query("overdue", "Only overdue tasks.", FLAG), _query("priority_min", "Minimum priority.", INTEGER),
+        _query("initiator", "Started by this user name."), _query("text", "Text in the title or business key."),
+        _query("f.{field}", "Instance data field equals this value (replace {field} by a form field name)."),
+        _query("sort", "Sort order.", {"type": "string", "enum": ["due", "priority", "created"], "default": "due"}),
+        _query("desc", "Sort descending.", FLAG), *PAGE]
+    instance_filters = [
+        _query("process", "Only this process key."),
+        _query("status", "Instance status.", {"type": "string", "enum": ["running", "completed", "incident",
+                                                                          "cancelled", "suspended"]}),
+        _query("started_from", "Started on or after.", DATE), _query("started_to", "Started on or before.", DATE),
+        _query("overdue", "Only instances with an overdue open task.", FLAG),
+        _query("department", "Only instances started by members of this department code."), *PAGE]
+    upload = {"required": True, "content": {"multipart/form-data": {"schema": ref("UploadRequest"),
+                                                                    "encoding": {"file": {"contentType":
+                                                                                          "application/octet-stream"}}}}}
+    task_action = {"200": _ok("The task after the change.", ref("Task"))}
+    return {
+        "/auth/token": {"post": _op(
+            "auth", "Exchange a user name and password for a bearer token valid for 30 days.",
+            _ok("A new personal token; keep it secret.", ref("Token")), errors="400 401 429",
+            body=_body(ref("TokenRequest")), public_route=True)},
+        "/me": {"get": _op("org", "Describe the signed-in user with rights and inbox counts.",
+                           _ok("The signed-in user.", ref("Me")))},
+        "/users": {"get": _op("org", "List users, one page at a time.", _ok("A page of users.", ref("UserPage")),
+                              errors="400", params=[_query("department", "Department code."),
+                                                    _query("q", "Text in user name, name or email."),
+                                                    _query("status", "User status.",
+                                                           {"type": "string", "enum": ["active", "left"]}), *PAGE])},
+        "/users/{username}": {"get": _op("org", "Describe one user.", _ok("The user.", ref("User")), errors="404",
+                                         params=[_path("username", "The user name.")])},
+        "/departments": {"get": _op("org", "Return the department tree with leaders.",
+                                    _ok("The top-level departments, each with its children.",
+                                        {"type": "object", "required": ["items"],
+                                         "properties": {"items": {"type": "array", "items": ref("Department")}}}))},
+        "/definitions": {
+            "get": _op("definitions", "List the newest version of every process (non-designers: published only).",
+                       _ok("Process definitions.", ref("DefinitionList")), errors="400",
+                       params=[_query("q", "Text in key, name or description."), _query("category", "Category."),
+                               _query("startable", "Only processes that can start now (the catalogue).", FLAG)]),
+            "post": _op("definitions", "Upload a .bpmn file or .zip bundle as a new version (designers and admins).",
+                        _ok("The new version with its validation report.", ref("DefinitionVersionDetail")),
+                        status="201", errors="400 403 413", body=upload,
+                        extra={"200": _ok("Identical files are already stored: that version.",
+                                          ref("DefinitionVersionDetail"))})},
+        "/definitions/{key}": {"get": _op(
+            "definitions", "List a process's versions, newest first, with reports and the start form.",
+            _ok("The versions of the process.", ref("Definition")), errors="404", params=[KEY])},
+        "/definitions/{key}/diagram.svg": {"get": _op(
+            "definitions", "Draw a version of the process (the newest by default).",
+            {"description": "The diagram.", "content": SVG}, errors="400 404 422",
+            params=[KEY, _query("version", "Version number.", {"type": "integer", "minimum": 1})])},
+        "/definitions/{key}/versions/{number}/status": {"post": _op(
+            "definitions", "Publish, deprecate or return a version to draft (designers and admins).",
+            _ok("The version.", ref("DefinitionVersionDetail")), errors="400 403 404",
+            params=[KEY, _path("number", "The version number.", {"type": "integer", "minimum": 0})],
+            body=_body(ref("StatusRequest")))},
+        "/definitions/{key}/instances": {"post": _op(
+            "instances", "Start the process with start-form data.",
+            _ok("The new instance.", ref("StartedInstance")), status="201", errors="400 404 409 422",
+            params=[KEY], body=_body(ref("StartRequest"), required=False))},
+        "/instances": {"get": _op(
+            "instances", "List instances, newest first: managers see all, others those they take part in.",
+            _ok("A page of instances.", ref("InstancePage")), errors="400", params=instance_filters)},
+        "/instances/{instance_id}": {"get": _op(
+            "instances", "Describe an instance: status, data, active tasks, history.",
+            _ok("The instance.", ref("InstanceDetail")), errors="404", params=[INSTANCE_ID])},
+        "/instances/{instance_id}/diagram.svg": {"get": _op(
+            "instances", "Draw the instance's progress on its model.", {"description": "The diagram.", "content": SVG},
+            errors="404 422", params=[INSTANCE_ID])},
+        "/tasks": {"get": _op("tasks", "List one inbox view with filters, one page at a time.",
+                              _ok("A page of tasks (mine, group, done) or instances (started, cc).",
+                                  ref("InboxPage")), errors="400", params=inbox_filters)},
+        "/tasks/{task_id}": {"get": _op("tasks", "Describe a task with its form schema and its instance's data.",
+                                        _ok("The task.", ref("TaskDetail")), errors="404", params=[TASK_ID])},
+        "/tasks/{task_id}/claim": {"post": _op("tasks", "Take a group task for oneself.", task_action["200"],
+                                               errors="404 409", params=[TASK_ID])},
+        "/tasks/{task_id}/unclaim": {"post": _op("tasks", "Give a claimed task back to its group.",
+                                                 task_action["200"], errors="404 409", params=[TASK_ID])},
+        "/tasks/{task_id}/complete": {"post": _op(
+            "tasks", "Complete a task with form data, a decision and a comment (a rejection needs a comment).",
+            _ok("The completed task with its instance.", ref("Task")), errors="400 403 404 409 422",
+            params=[TASK_ID], body=_body(ref("CompleteRequest"), required=False))},
+        "/openapi.json": {"get": _op("meta", "This document.", _ok("The OpenAPI document.", {"type": "object"}),
+                                     public_route=True)},
+    }
+
+
+def document() -> dict:
+    """Build the OpenAPI document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Flowdesk API", "version": "1.0.0",
+                 "description": "JSON for everything the Flowdesk pages do. Get a token from POST /auth/token or "
+                                "the Account > API tokens page and send it as `Authorization: Bearer <token>`. "
+                                "Every error has the shape {\"error\": {\"code\", \"message\", \"details\"}}; "
+                                "timestamps are ISO-8601, ids are integers."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "tags": [{"name": n} for n in ("auth", "org", "definitions", "instances", "tasks", "meta")],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "A personal API token (fd_...)."}},
+            "schemas": SCHEMAS,
+            "responses": {name: {"description": text, "content": _json(ref("Error"))}
+                          for name, text in ERRORS.values()},
+        },
+    }
+
+
+@bp.get("/openapi.json")
+@public
+def openapi():
+    """Serve the OpenAPI document."""
+    return jsonify(document())

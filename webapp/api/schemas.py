@@ -1,0 +1,114 @@
+"""The JSON shapes of the API as OpenAPI 3.1 component schemas."""
+from __future__ import annotations
+
+STRING, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+TEXT_OR_NULL, INTEGER_OR_NULL = {"type": ["string", "null"]}, {"type": ["integer", "null"]}
+WHEN = {"type": "string", "format": "date-time"}
+WHEN_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+FREE = {"type": "object", "additionalProperties": True}
+
+
+def ref(name: str) -> dict:
+    """Point at a component schema."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _object(required: str | None = None, **properties) -> dict:
+    names = list(properties) if required is None else required.split()
+    return {"type": "object", "required": names, "properties": properties}
+
+
+def _array(items: dict) -> dict:
+    return {"type": "array", "items": items}
+
+
+def _page(item: dict) -> dict:
+    return _object(items=_array(item), total=INTEGER, page=INTEGER, page_size=INTEGER, pages=INTEGER)
+
+
+def _extend(base: str, **properties) -> dict:
+    return {"allOf": [ref(base), _object(**properties)]}
+
+
+UNIT = _object(id=INTEGER, code=STRING, name=STRING, name_en=STRING)
+SCHEMAS = {
+    "Error": _object(error=_object(code=STRING, message=STRING, details=FREE)),
+    "TokenRequest": {**_object(username=STRING, password=STRING), "additionalProperties": False},
+    "Token": _object(token=STRING, token_type={"type": "string", "enum": ["Bearer"]}, expires_at=WHEN),
+    "Unit": UNIT,
+    "User": _object(id=INTEGER, username=STRING, display_name=STRING, email=STRING, phone=STRING,
+                    department={"oneOf": [ref("Unit"), {"type": "null"}]},
+                    position={"oneOf": [ref("Unit"), {"type": "null"}]}, superior=TEXT_OR_NULL,
+                    roles=_array(STRING), groups=_array(STRING), status={"type": "string", "enum": ["active", "left"]},
+                    language=TEXT_OR_NULL),
+    "Me": _extend("User", is_admin=BOOLEAN, is_manager=BOOLEAN, is_designer=BOOLEAN, groups=_array(STRING),
+                  counts=_object(mine=INTEGER, group=INTEGER, overdue=INTEGER, cc=INTEGER)),
+    "UserPage": _page(ref("User")),
+    "Department": _object(id=INTEGER, code=STRING, name=STRING, name_en=STRING, sort=INTEGER,
+                          parent_id=INTEGER_OR_NULL,
+                          leader={"oneOf": [_object(username=STRING, display_name=STRING), {"type": "null"}]},
+                          children=_array(ref("Department"))),
+    "DefinitionVersion": _object(
+        id=INTEGER, key=STRING, version=INTEGER, name=STRING, category=STRING, description=STRING,
+        model_type={"type": "string", "enum": ["fixed", "predefined", "custom"]},
+        status={"type": "string", "enum": ["draft", "published", "deprecated"]}, executable=BOOLEAN,
+        startable=BOOLEAN, primary_process_id=TEXT_OR_NULL, sha256=STRING, created_at=WHEN,
+        created_by=TEXT_OR_NULL),
+    "DefinitionVersionDetail": _extend(
+        "DefinitionVersion",
+        report={**FREE, "description": "The validation report: executable, process_ids, issues (severity, "
+                                       "element_id, reason, file, line)"},
+        files=_array(_object(name=STRING, kind={"type": "string", "enum": ["bpmn", "dmn", "form"]}, sha256=STRING))),
+    "DefinitionList": _object(items=_array(ref("DefinitionVersion")), total=INTEGER),
+    "Definition": _object(key=STRING, start_form={"oneOf": [ref("FormSchema"), {"type": "null"}]},
+                          versions=_array(ref("DefinitionVersionDetail"))),
+    "FormSchema": {**FREE, "description": "A form as JSON Schema (draft 2020-12): properties, required, x-order"},
+    "UploadRequest": _object(
+        "file", file={"type": "string", "format": "binary",
+                      "description": "A .bpmn / .bpmn20.xml / .bpmn2 / .xml model or a .zip bundle with forms "
+                                     "and process.json"},
+        key={"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_.-]{0,199}$",
+             "description": "Store under this key instead of the one the model names"},
+        publish={"type": "string", "enum": ["true", "false"], "default": "false",
+                 "description": "Publish the new version at once (refused if it cannot start)"}),
+    "StatusRequest": {**_object(status={"type": "string", "enum": ["draft", "published", "deprecated"]}),
+                      "additionalProperties": False},
+    "StartRequest": {**_object("", data={**FREE, "description": "Start-form values as typed JSON; unknown fields "
+                                                                  "are refused"},
+                               business_key={"type": ["string", "null"], "maxLength": 200}),
+                     "additionalProperties": False},
+    "CompleteRequest": {**_object("", data={**FREE, "description": "Task-form values as typed JSON"},
+                                  decision={"type": ["string", "null"], "enum": ["approve", "reject", None]},
+                                  comment={"type": ["string", "null"],
+                                           "description": "Required when the decision is reject"}),
+                        "additionalProperties": False},
+    "Instance": _object(id=INTEGER, process=STRING, definition_id=INTEGER, title=STRING, business_key=TEXT_OR_NULL,
+                        status={"type": "string", "enum": ["running", "completed", "incident", "cancelled",
+                                                           "suspended"]},
+                        initiator=TEXT_OR_NULL, started_at=WHEN, updated_at=WHEN, ended_at=WHEN_OR_NULL),
+    "StartedInstance": _extend("Instance", data=FREE),
+    "InstancePage": _page(ref("Instance")),
+    "HistoryEvent": _object(id=INTEGER, type=STRING, element_id=TEXT_OR_NULL, actor=TEXT_OR_NULL, at=WHEN,
+                            work_item_id=INTEGER_OR_NULL, details=FREE),
+    "InstanceDetail": _extend(
+        "Instance", data=FREE, incident={"oneOf": [FREE, {"type": "null"}]},
+        definition=_object(id=INTEGER, key=STRING, version=INTEGER, name=STRING),
+        active_tasks=_array(ref("Task")), history=_array(ref("HistoryEvent"))),
+    "Task": _object(
+        "id instance_id name element_id status assignee candidate_users candidate_groups priority due_at overdue "
+        "form_key created_at completed_at completed_by decision comment item",
+        id=INTEGER, instance_id=INTEGER, name=STRING, element_id=STRING,
+        status={"type": "string", "enum": ["open", "completed", "cancelled"]}, assignee=TEXT_OR_NULL,
+        candidate_users=_array(STRING), candidate_groups=_array(STRING), priority=INTEGER, due_at=WHEN_OR_NULL,
+        overdue=BOOLEAN, form_key=TEXT_OR_NULL, created_at=WHEN, completed_at=WHEN_OR_NULL,
+        completed_by=TEXT_OR_NULL, decision=TEXT_OR_NULL, comment=TEXT_OR_NULL,
+        item={"oneOf": [FREE, {"type": "null"}], "description": "The element of a multi-instance task"},
+        instance=ref("Instance")),
+    "TaskDetail": _extend("Task", form={"oneOf": [ref("FormSchema"), {"type": "null"}]},
+                          instance=_extend("Instance", data=FREE)),
+    "InboxInstance": _extend("Instance", copy={"oneOf": [_object(sent_by=TEXT_OR_NULL, element_id=TEXT_OR_NULL,
+                                                                 note=TEXT_OR_NULL, created_at=WHEN,
+                                                                 read_at=WHEN_OR_NULL), {"type": "null"}]}),
+    "InboxPage": {"allOf": [_page({"oneOf": [ref("Task"), ref("InboxInstance")]}),
+                            _object(view={"type": "string", "enum": ["mine", "group", "done", "started", "cc"]})]},
+}
