@@ -1,6 +1,7 @@
 """Deploy, version, publish and look up process definitions."""
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import threading
@@ -204,9 +205,10 @@ def _cached(session: Session, definition_id: int, sha256: str | None) -> Process
 
 
 def clear_runtime_cache() -> None:
-    """Forget every compiled runtime (tests that reuse ids in an emptied database call this)."""
+    """Forget every compiled runtime and form (tests that reuse ids in an emptied database call this)."""
     with _cache_lock:
         _RUNTIME_CACHE.clear()
+        _FORM_CACHE.clear()
 
 
 def runtime_for(*, session: Session, version: DefinitionVersion) -> ProcessRuntime:
@@ -236,19 +238,32 @@ def start_form_key(version: DefinitionVersion) -> str | None:
     return None
 
 
+_FORM_CACHE: OrderedDict[tuple[str, int, str], dict | None] = OrderedDict()
+_FORM_CACHE_SIZE = 1024
+
+
 def get_form(*, session: Session, definition_id: int, form_key: str | None) -> dict | None:
     """Return the JSON schema a form key names inside a version, or None when the version has no such form."""
     if not form_key:
         return None
     from forms.schema import load_schema
 
+    cache_key = (_bind_key(session), definition_id, form_key)
+    with _cache_lock:
+        if cache_key in _FORM_CACHE:
+            # Versions are immutable, so a parsed and checked form stays valid; callers get a copy to mutate.
+            cached = _FORM_CACHE[cache_key]
+            return copy.deepcopy(cached) if cached is not None else None
     name = form_key.split(":", 1)[-1].strip()
     candidates = {name, f"{name}.json"}
     row = session.scalar(select(DefinitionFile).where(DefinitionFile.definition_id == definition_id,
                                                       DefinitionFile.name.in_(candidates)))
-    if row is None:
-        return None
-    return load_schema(row.content, row.name)
+    schema = load_schema(row.content, row.name) if row is not None else None
+    with _cache_lock:
+        _FORM_CACHE[cache_key] = schema
+        while len(_FORM_CACHE) > _FORM_CACHE_SIZE:
+            _FORM_CACHE.popitem(last=False)
+    return copy.deepcopy(schema) if schema is not None else None
 
 
 def list_startable(*, session: Session) -> list[DefinitionVersion]:

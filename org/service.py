@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from database.base import utcnow
 from instances.actors import Actor
@@ -252,7 +252,12 @@ def user_for_token(*, session: Session, secret: str) -> User | None:
     """Return the active user a bearer token belongs to, or None."""
     if not secret or not secret.startswith(TOKEN_PREFIX):
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(secret)))
+    # One round trip for the token, its user and everything the caller's Actor is built from.
+    user_options = joinedload(ApiToken.user)
+    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == _token_hash(secret)).options(
+        user_options.joinedload(User.department), user_options.joinedload(User.position),
+        user_options.joinedload(User.superior), user_options.joinedload(User.roles),
+        user_options.joinedload(User.groups))).unique().first()
     now = utcnow()
     if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
         return None
