@@ -95,15 +95,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(url: str, workers: int, var_dir: str) -> tuple[subprocess.Popen, int]:
+def start_server(url: str, workers: int, var_dir: str, threads: int = 1) -> tuple[subprocess.Popen, int]:
     gunicorn = shutil.which("gunicorn", path=str(ROOT / ".venv" / "bin")) or shutil.which("gunicorn")
     if not gunicorn:
         raise SystemExit("gunicorn is not installed: .venv/bin/pip install gunicorn")
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret-key", "FLOWDESK_VAR_DIR": var_dir,
            "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([gunicorn, "-w", str(workers), "-b", f"{HOST}:{port}", "--log-level", "warning",
-                             "benchmarks.rest:wrapped_app()"], cwd=str(ROOT), env=env,
+    # With threads > 1 each worker overlaps one request's database waits with another's work.
+    worker_args = ["-k", "gthread", "--threads", str(threads)] if threads > 1 else []
+    proc = subprocess.Popen([gunicorn, "-w", str(workers), *worker_args, "-b", f"{HOST}:{port}",
+                             "--log-level", "warning", "benchmarks.rest:wrapped_app()"], cwd=str(ROOT), env=env,
                             stdout=open(os.path.join(var_dir, "gunicorn.out"), "wb"), stderr=subprocess.STDOUT)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -243,7 +245,7 @@ def run(args) -> dict:
             pg = conn.execute(text("SHOW server_version")).scalar()
             settings = {k: conn.execute(text(f"SHOW {k}")).scalar()
                         for k in ("synchronous_commit", "fsync", "wal_sync_method")}
-        proc, port = start_server(url, args.workers, var_dir)
+        proc, port = start_server(url, args.workers, var_dir, args.threads)
         tokens = [get_token(port, m, DEMO_PASSWORD) for m in managers]
         # warm every worker: imports, compiled models, connection pools
         for _ in range(20 * args.workers):
@@ -285,7 +287,8 @@ def run(args) -> dict:
 
     import importlib.metadata as md
     print()
-    print(f"gunicorn {md.version('gunicorn')} -w {args.workers} (sync workers), {len(managers)} client processes "
+    kind = f"gthread, {args.threads} threads each" if args.threads > 1 else "sync workers"
+    print(f"gunicorn {md.version('gunicorn')} -w {args.workers} ({kind}), {len(managers)} client processes "
           f"(http.client), {args.seconds:.0f} s or {args.max_requests} requests per client per scenario; "
           f"CPUs: {os.cpu_count()} shared by clients, server and database")
     print(f"PostgreSQL {pg} ({', '.join(f'{k}={v}' for k, v in settings.items())})")
@@ -317,6 +320,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--max-requests", type=int, default=None, help="request bound per client per scenario")
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread when > 1)")
     args = ap.parse_args(argv)
     args.tasks = args.tasks or (200 if args.quick else 2400)
     args.seconds = args.seconds or (3.0 if args.quick else 15.0)
