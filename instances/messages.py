@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from database.base import utcnow
 from database.session import Database, is_postgres
+from definitions import service as definitions
 from definitions.models import DefinitionVersion
 from engine.errors import EngineError
 from engine.jsonsafe import to_json_safe
@@ -36,14 +37,8 @@ def subscribe(*, session: Session, instance: ProcessInstance, names: list[str]) 
 
 
 def _starters(session: Session, name: str) -> list[DefinitionVersion]:
-    versions = session.scalars(select(DefinitionVersion).where(DefinitionVersion.status == "published",
-                                                               DefinitionVersion.executable.is_(True))
-                               .order_by(DefinitionVersion.key, DefinitionVersion.version.desc()))
-    newest: dict[str, DefinitionVersion] = {}
-    for version in versions:
-        if version.key not in newest and version.startable:
-            newest[version.key] = version
-    return [v for v in newest.values() if name in (v.report or {}).get("start_messages", [])]
+    return [v for v in definitions.list_startable(session=session)
+            if name in (v.report or {}).get("start_messages", [])]
 
 
 def send_message(*, session: Session, name: str, payload: dict | None = None,
