@@ -83,6 +83,12 @@ class Field:
         return next((label for v, label in self.options if v == value), str(value))
 
 
+def hidden_fields(schema: dict | None) -> set[str]:
+    """Name the instance fields a task's form hides from the people working on that task (x-hidden-fields)."""
+    names = (schema or {}).get("x-hidden-fields") or []
+    return {str(name) for name in names} if isinstance(names, list) else set()
+
+
 def load_schema(text: str | bytes, name: str = "form") -> dict:
     """Parse and check a form schema."""
     try:

@@ -170,3 +170,26 @@ def test_attachments_are_stored_once_limited_and_permission_checked(login, app):
     assert exe.status_code == 422 and "are not accepted" in exe.get_data(as_text=True)
     page = employee.get("/?view=started").get_data(as_text=True)
     assert page.count('data-testid="instance-') == 1  # the refused forms started nothing
+
+
+def test_a_task_form_can_hide_instance_fields_from_its_node(login, app, db):
+    import json as _json
+
+    from definitions import service as definitions
+    from definitions.bundle import read_path
+    from tests.conftest import ROOT
+    files = read_path(ROOT / "bpmn" / "leave_request")
+    form = _json.loads(files["approval_form.json"])
+    form["x-hidden-fields"] = ["reason"]
+    files["approval_form.json"] = _json.dumps(form).encode()
+    with db.command() as session:
+        definitions.deploy(session=session, files=files)
+    employee = login("wang.fang")
+    _start_leave(employee)
+    manager = login("li.na")
+    task_id = _task_id(manager)
+    page = manager.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "家里有事" not in page and "Days" in page
+    token = manager.post("/api/v1/auth/token", json={"username": "li.na", "password": "flowdesk-demo"}).get_json()
+    task = manager.get(f"/api/v1/tasks/{task_id}", headers={"Authorization": f"Bearer {token['token']}"}).get_json()
+    assert "reason" not in task["instance"]["data"] and task["instance"]["data"]["days"] == 3

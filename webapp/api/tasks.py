@@ -5,7 +5,7 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from definitions import service as definitions
-from forms.schema import FieldError
+from forms.schema import FieldError, hidden_fields
 from instances import inbox, service
 
 from ..db import command, query
@@ -75,7 +75,8 @@ def get_task(task_id: int):
     with query() as session:
         item, instance, schema = _context(session, task_id)
         out = {**task_json(item, instance), "form": schema}
-        out["instance"]["data"] = instance.data or {}
+        hidden = hidden_fields(schema)
+        out["instance"]["data"] = {k: v for k, v in (instance.data or {}).items() if k not in hidden}
     return jsonify(out)
 
 

@@ -28,14 +28,14 @@ def _visible_or_404(session, instance_id: int):
     return instance
 
 
-def instance_context(session, instance) -> dict:
-    """Gather what the instance and task pages show about an instance."""
+def instance_context(session, instance, hidden: set[str] | frozenset = frozenset()) -> dict:
+    """Gather what the instance and task pages show about an instance, leaving out hidden fields."""
     version = definitions.get_version_or_raise(session=session, definition_id=instance.definition_id)
     start_schema = definitions.get_form(session=session, definition_id=version.id,
                                         form_key=definitions.start_form_key(version))
     start_fields = forms.fields(start_schema) if start_schema else []
-    titles = {f.name: f for f in start_fields if f.kind != "attachments"}
-    data = instance.data or {}
+    titles = {f.name: f for f in start_fields if f.kind != "attachments" and f.name not in hidden}
+    data = {k: v for k, v in (instance.data or {}).items() if k not in hidden}
     if titles:
         summary = [(titles[name].title, titles[name].label_for(data[name]) if titles[name].kind == "choice"
                     else data[name]) for name in titles if name in data]

@@ -42,7 +42,7 @@ def show(task_id: int):
     """Show a task with everything needed to decide on it."""
     with query() as session:
         item, instance, schema = _context(session, task_id)
-        context = instance_context(session, instance)
+        context = instance_context(session, instance, forms.hidden_fields(schema))
     return render_template("tasks/show.html", item=item, fields=_task_fields(schema), errors={}, values={},
                            **context)
 
@@ -53,7 +53,7 @@ def complete(task_id: int):
     """Complete a task with the form, a decision and a comment."""
     with query() as session:
         item, instance, schema = _context(session, task_id)
-        context = instance_context(session, instance)
+        context = instance_context(session, instance, forms.hidden_fields(schema))
     decision = request.form.get("decision") or None
     comment = (request.form.get("comment") or "").strip() or None
     values = request.form.to_dict()
