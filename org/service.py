@@ -98,6 +98,10 @@ def save_user(*, session: Session, username: str, display_name: str, email: str 
     username = (username or "").strip()
     if not _USERNAME.match(username):
         raise Invalid("username must be 2-150 letters, digits, '_', '.', '@' or '-'", details={"field": "username"})
+    if user is not None and user.username and user.username != username:
+        # Tasks, history and copies name people by user name; a rename would orphan them.
+        raise Invalid("a user name cannot be changed once created; mark the user as left and create a new one",
+                      details={"field": "username"})
     existing = get_user_by_name(session=session, username=username)
     if existing is not None and existing is not user:
         raise Duplicate(f"user name '{username}' is taken", details={"field": "username"})

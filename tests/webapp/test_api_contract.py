@@ -122,6 +122,22 @@ def test_responses_match_the_document(app, client):
          content_type="multipart/form-data")
     call(designer, "POST", "/definitions/{key}/versions/{number}/status", 200,
          "/definitions/leave_request/versions/1/status", json={"status": "published"})
+    admin = sign_in(client, "admin")
+    call(employee, "POST", "/users", 403, json={})
+    call(admin, "POST", "/users", 201, json={"username": "new.one", "display_name": "New",
+                                             "password": "a-long-password"})
+    call(admin, "POST", "/users", 409, json={"username": "new.one", "display_name": "New",
+                                             "password": "a-long-password"})
+    call(admin, "PATCH", "/users/{username}", 200, "/users/new.one", json={"phone": "1"})
+    call(admin, "PATCH", "/users/{username}", 422, "/users/admin", json={"status": "left"})
+    call(admin, "POST", "/departments", 201, json={"code": "legal", "name": "Legal", "parent": "office"})
+    call(admin, "POST", "/departments", 404, json={"code": "legal2", "name": "Legal", "parent": "nowhere"})
+    call(admin, "PATCH", "/departments/{code}", 200, "/departments/legal", json={"sort": 2})
+    for plural in ("positions", "roles", "groups"):
+        call(employee, "GET", f"/{plural}", 200)
+        call(admin, "POST", f"/{plural}", 201, json={"code": "new", "name": "New"})
+        call(admin, "POST", f"/{plural}", 400, json={"code": "new", "name": "New", "x": 1})
+        call(admin, "PATCH", f"/{plural}/{{code}}", 200, f"/{plural}/new", json={"name_en": "New"})
     call(None, "POST", "/auth/token", 200, json={"username": "wang.fang", "password": "flowdesk-demo"})
     json_routes = {(path, method) for path, method, _ in _routes(app) if not path.endswith((".svg", ".json"))}
     assert seen == json_routes
@@ -187,7 +203,8 @@ def test_garbage_never_gives_a_server_error(app, client, username):
     for template, method, _ in _routes(app):
         good, *bad_paths = _paths(template)
         for path in bad_paths:
-            check(method, path, api.get(path) if method == "GET" else api.post(path, json={}))
+            check(method, path, api.get(path) if method == "GET" else
+                  api.client.open(PREFIX + path, method=method, headers=api.headers, json={}))
         if method == "GET":
             for query in QUERIES:
                 url = f"{good}?{query}" if query else good
@@ -198,7 +215,7 @@ def test_garbage_never_gives_a_server_error(app, client, username):
         else:
             for body in BODIES:
                 kwargs = {} if body is None else {"data": body, "content_type": "application/json"}
-                check(method, good, api.post(good, **kwargs))
+                check(method, good, api.client.open(PREFIX + good, method=method, headers=api.headers, **kwargs))
     assert failures == []
     # The garbage changed nothing it should not have: the two requests are still waiting for li.na.
     assert sign_in(client, "li.na").get("/tasks?view=mine").get_json()["total"] == 2

@@ -8,13 +8,17 @@ from .common import MAX_PAGE, MAX_PAGE_SIZE, public
 from .schemas import SCHEMAS, ref
 
 ERRORS = {  # status -> (response name, description)
-    "400": ("BadRequest", "The request is malformed: bad JSON, a wrong type, an unknown field or a bad filter."),
+    "400": ("BadRequest", "The request is malformed: bad JSON, a wrong type, an unknown field, a bad filter or a "
+                          "refused value (details.field names it)."),
     "401": ("Unauthorized", "No bearer token, or the token is invalid, expired or revoked."),
     "403": ("Forbidden", "The caller lacks the role this needs."),
-    "404": ("NotFound", "No such thing, or the caller may not see it."),
-    "409": ("Conflict", "The task or instance changed under the caller (already done, claimed by someone else)."),
+    "404": ("NotFound", "No such thing, or the caller may not see it; when a code or user name in the body "
+                        "names nothing, details.field names that field."),
+    "409": ("Conflict", "The task or instance changed under the caller (already done, claimed by someone else), "
+                        "or a user name or code is taken."),
     "413": ("TooLarge", "The upload is too large."),
-    "422": ("Unprocessable", "The data does not fit the form (details name each field) or the engine refused it."),
+    "422": ("Unprocessable", "The data does not fit the form (details name each field), the engine refused it, "
+                             "or an admin would lock themselves out."),
     "429": ("TooMany", "Too many failed sign-in attempts: wait 15 minutes."),
 }
 STRING, INTEGER = {"type": "string"}, {"type": "integer"}
@@ -71,6 +75,25 @@ def _body(schema: dict, required: bool = True) -> dict:
     return {"required": required, "content": _json(schema)}
 
 
+ADMIN_WRITE = "400 403 404 409 422"
+
+
+def _unit_paths(plural: str, kind: str, schema: str) -> dict:
+    """Document listing, creating and changing positions, roles or groups."""
+    prefix = "Position" if schema == "Position" else "Unit"
+    return {
+        f"/{plural}": {
+            "get": _op("org", f"List the {plural} by code.",
+                       _ok(f"Every {kind}.", ref(f"{schema}List"))),
+            "post": _op("org", f"Create a {kind} (admins).", _ok(f"The new {kind}.", ref(schema)), status="201",
+                        errors=ADMIN_WRITE, body=_body(ref(f"{prefix}CreateRequest")))},
+        f"/{plural}/{{code}}": {"patch": _op(
+            "org", f"Change a {kind} (admins); fields left out keep their values, the code stays.",
+            _ok(f"The {kind} after the change.", ref(schema)), errors=ADMIN_WRITE,
+            params=[_path("code", f"The {kind} code.")], body=_body(ref(f"{prefix}UpdateRequest")))},
+    }
+
+
 def _paths() -> dict:
     inbox_filters = [
         _query("view", "Which list.", {"type": "string", "enum": ["mine", "group", "done", "started", "cc"],
@@ -105,13 +128,32 @@ def _paths() -> dict:
                               errors="400", params=[_query("department", "Department code."),
                                                     _query("q", "Text in user name, name or email."),
                                                     _query("status", "User status.",
-                                                           {"type": "string", "enum": ["active", "left"]}), *PAGE])},
+                                                           {"type": "string", "enum": ["active", "left"]}), *PAGE]),
+                   "post": _op("org", "Create a user with a first password (admins).",
+                               _ok("The new user.", ref("User")), status="201", errors=ADMIN_WRITE,
+                               body=_body(ref("UserCreateRequest")))},
         "/users/{username}": {"get": _op("org", "Describe one user.", _ok("The user.", ref("User")), errors="404",
-                                         params=[_path("username", "The user name.")])},
+                                         params=[_path("username", "The user name.")]),
+                              "patch": _op("org", "Change a user (admins); fields left out keep their values. "
+                                                  "Admins cannot mark themselves as left or drop their own admin "
+                                                  "role (422).",
+                                           _ok("The user after the change.", ref("User")), errors=ADMIN_WRITE,
+                                           params=[_path("username", "The user name.")],
+                                           body=_body(ref("UserUpdateRequest")))},
         "/departments": {"get": _op("org", "Return the department tree with leaders.",
                                     _ok("The top-level departments, each with its children.",
                                         {"type": "object", "required": ["items"],
-                                         "properties": {"items": {"type": "array", "items": ref("Department")}}}))},
+                                         "properties": {"items": {"type": "array", "items": ref("Department")}}})),
+                         "post": _op("org", "Create a department (admins).",
+                                     _ok("The new department.", ref("DepartmentDetail")), status="201",
+                                     errors=ADMIN_WRITE, body=_body(ref("DepartmentCreateRequest")))},
+        "/departments/{code}": {"patch": _op(
+            "org", "Change a department (admins); fields left out keep their values, the code stays.",
+            _ok("The department after the change.", ref("DepartmentDetail")), errors=ADMIN_WRITE,
+            params=[_path("code", "The department code.")], body=_body(ref("DepartmentUpdateRequest")))},
+        **_unit_paths("positions", "position", "Position"),
+        **_unit_paths("roles", "role", "Unit"),
+        **_unit_paths("groups", "group", "Unit"),
         "/definitions": {
             "get": _op("definitions", "List the newest version of every process (non-designers: published only).",
                        _ok("Process definitions.", ref("DefinitionList")), errors="400",

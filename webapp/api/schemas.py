@@ -30,6 +30,38 @@ def _extend(base: str, **properties) -> dict:
     return {"allOf": [ref(base), _object(**properties)]}
 
 
+def _closed(required: str, **properties) -> dict:
+    return {**_object(required, **properties), "additionalProperties": False}
+
+
+CODE = {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"}
+CODE_OR_NULL = {"type": ["string", "null"], "maxLength": 64, "description": "A code; null or \"\" clears it"}
+NAME = {"type": "string", "minLength": 1, "maxLength": 200}
+INT32 = {"type": "integer", "minimum": -(2**31 - 1), "maximum": 2**31 - 1}
+UNCHANGED_CODE = {**CODE, "description": "May be sent, but must equal the current code: codes cannot change"}
+USER_FIELDS = {
+    "username": {"type": "string", "pattern": "^[A-Za-z0-9_.@-]{2,150}$"},
+    "display_name": NAME,
+    "email": {"type": ["string", "null"], "maxLength": 254},
+    "phone": {"type": ["string", "null"], "maxLength": 50},
+    "department": {**CODE_OR_NULL, "description": "A department code; null or \"\" clears it"},
+    "position": {**CODE_OR_NULL, "description": "A position code; null or \"\" clears it"},
+    "superior": {"type": ["string", "null"], "maxLength": 150,
+                 "description": "The superior's user name; null or \"\" clears it"},
+    "roles": {"type": "array", "maxItems": 200, "items": CODE, "description": "Role codes; replaces the list"},
+    "groups": {"type": "array", "maxItems": 200, "items": CODE, "description": "Group codes; replaces the list"},
+    "status": {"type": "string", "enum": ["active", "left"],
+               "description": "An admin cannot mark themselves as left"},
+    "language": {"type": ["string", "null"], "enum": ["zh_CN", "en", "", None]},
+    "password": {"type": "string", "minLength": 8, "maxLength": 1000,
+                 "description": "Required for a new user; when changing a user, sets a new password"},
+}
+UNIT_FIELDS = {"code": CODE, "name": NAME, "name_en": {"type": ["string", "null"], "maxLength": 200}}
+DEPARTMENT_FIELDS = {**UNIT_FIELDS,
+                     "parent": {**CODE_OR_NULL, "description": "The parent department's code; null for the top"},
+                     "leader": {"type": ["string", "null"], "maxLength": 150,
+                                "description": "The leader's user name; null for none"},
+                     "sort": INT32}
 UNIT = _object(id=INTEGER, code=STRING, name=STRING, name_en=STRING)
 SCHEMAS = {
     "Error": _object(error=_object(code=STRING, message=STRING, details=FREE)),
@@ -48,6 +80,20 @@ SCHEMAS = {
                           parent_id=INTEGER_OR_NULL,
                           leader={"oneOf": [_object(username=STRING, display_name=STRING), {"type": "null"}]},
                           children=_array(ref("Department"))),
+    "DepartmentDetail": _object(id=INTEGER, code=STRING, name=STRING, name_en=STRING, sort=INTEGER,
+                                parent_id=INTEGER_OR_NULL, parent=TEXT_OR_NULL,
+                                leader={"oneOf": [_object(username=STRING, display_name=STRING), {"type": "null"}]}),
+    "Position": _extend("Unit", level=INTEGER),
+    "UnitList": _object(items=_array(ref("Unit"))),
+    "PositionList": _object(items=_array(ref("Position"))),
+    "UserCreateRequest": _closed("username display_name password", **USER_FIELDS),
+    "UserUpdateRequest": _closed("", **USER_FIELDS),
+    "DepartmentCreateRequest": _closed("code name", **DEPARTMENT_FIELDS),
+    "DepartmentUpdateRequest": _closed("", **{**DEPARTMENT_FIELDS, "code": UNCHANGED_CODE}),
+    "UnitCreateRequest": _closed("code name", **UNIT_FIELDS),
+    "UnitUpdateRequest": _closed("", **{**UNIT_FIELDS, "code": UNCHANGED_CODE}),
+    "PositionCreateRequest": _closed("code name", **UNIT_FIELDS, level=INT32),
+    "PositionUpdateRequest": _closed("", **{**UNIT_FIELDS, "code": UNCHANGED_CODE}, level=INT32),
     "DefinitionVersion": _object(
         id=INTEGER, key=STRING, version=INTEGER, name=STRING, category=STRING, description=STRING,
         model_type={"type": "string", "enum": ["fixed", "predefined", "custom"]},
