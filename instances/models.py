@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from database.base import Base, JSONType, UTCDateTime, utcnow
 
-INSTANCE_STATUSES = ("running", "completed", "incident", "cancelled", "suspended")
+INSTANCE_STATUSES = ("running", "completed", "incident", "cancelled", "suspended", "withdrawn", "terminated")
 WORK_ITEM_STATUSES = ("open", "completed", "cancelled")
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
@@ -80,6 +80,9 @@ class WorkItem(Base):
     decision: Mapped[str | None] = mapped_column(String(50), nullable=True)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     submitted: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
+    # Delegation (委派): the owner decides; the assignee works on it until they hand it back.
+    owner: Mapped[str | None] = mapped_column(String(150), nullable=True)
+    last_urged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     candidates: Mapped[list[WorkItemCandidate]] = relationship(cascade="all, delete-orphan")
 
@@ -171,3 +174,19 @@ class SavedFilter(Base):
     view: Mapped[str] = mapped_column(String(20))
     query: Mapped[dict] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TaskProxy(Base):
+    """A standing proxy: one person's new tasks go to another between two dates."""
+
+    __tablename__ = "task_proxy"
+    __table_args__ = (Index("ix_task_proxy_user", "username", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(150))
+    proxy: Mapped[str] = mapped_column(String(150))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    definition_keys: Mapped[list | None] = mapped_column(JSONType, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
