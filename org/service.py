@@ -343,3 +343,12 @@ def set_status(*, session: Session, user: User, status: str) -> User:
     user.status = status
     session.flush()
     return user
+
+
+def display_names(*, session: Session, usernames) -> dict[str, str]:
+    """Map user names to display names in one query (unknown names are left out)."""
+    wanted = sorted({u for u in usernames if u})
+    if not wanted:
+        return {}
+    rows = session.execute(select(User.username, User.display_name).where(User.username.in_(wanted)))
+    return {username: name for username, name in rows}

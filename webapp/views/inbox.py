@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from instances import inbox
 from instances.errors import InvalidInput
+from org import service as org
 
 from ..db import command, query
 
@@ -59,9 +60,12 @@ def index():
         page = inbox.list_inbox(session=session, actor=current_user.actor, flt=flt)
         processes = inbox.process_choices(session=session)
         saved = inbox.list_filters(session=session, actor=current_user.actor)
+        people = org.display_names(session=session, usernames=[
+            name for row in page.rows for obj in row if obj is not None
+            for name in (getattr(obj, "initiator", None), getattr(obj, "sent_by", None))])
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("inbox/index.html", view=view, page=page, flt=flt, processes=processes,
-                           saved=saved, args=args, views=inbox.VIEWS)
+                           saved=saved, args=args, views=inbox.VIEWS, people=people)
 
 
 @bp.post("/filters")
