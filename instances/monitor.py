@@ -13,7 +13,7 @@ from .errors import InvalidInput
 from .models import ProcessInstance, WorkItem
 from .visibility import visible_clause
 
-STATUSES = ("running", "completed", "incident", "cancelled", "suspended")
+STATUSES = ("running", "completed", "incident", "cancelled", "suspended", "withdrawn", "terminated")
 
 
 def list_instances(*, session: Session, process: str | None = None, status: str | None = None,

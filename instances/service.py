@@ -90,6 +90,8 @@ def _open_items(session: Session, instance_id: int) -> list[WorkItem]:
 
 def _sync_work_items(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, workflow,
                      now: datetime, open_items: list[WorkItem]) -> None:
+    from . import lifecycle  # lifecycle imports this module: bind late
+
     ready = {task.id: task for task in runtime.human_tasks(workflow)}
     known = {item.task_guid for item in open_items}
     closed = [item.id for item in open_items if item.status != "open"]
@@ -109,6 +111,11 @@ def _sync_work_items(session: Session, instance: ProcessInstance, runtime: Proce
             fields = assignment.resolve(task, initiator=instance.initiator, now=now)
         except EngineError as exc:
             raise _failure(exc) from None
+        absent = fields["assignee"]
+        proxy = absent and lifecycle.proxy_for(session=session, username=absent,
+                                               definition_key=instance.definition_key, at=now)
+        if proxy:  # a standing proxy (代理) receives the absent person's new direct tasks
+            fields["assignee"] = proxy
         item = WorkItem(instance_id=instance.id, task_guid=guid, element_id=task.element_id, name=task.name[:300],
                         lane=task.lane, status="open", created_at=now,
                         item=to_json_safe({"key": task.item_key, "value": task.item}) if task.multi_instance
@@ -119,6 +126,9 @@ def _sync_work_items(session: Session, instance: ProcessInstance, runtime: Proce
         _history(session, instance, "task_created", element_id=item.element_id, work_item=item,
                  details={"assignee": item.assignee, "candidate_users": item.candidate_users,
                           "candidate_groups": item.candidate_groups}, at=now)
+        if proxy:
+            _history(session, instance, "task_proxied", actor="system", element_id=item.element_id,
+                     work_item=item, details={"for": absent, "to": proxy}, at=now)
 
 
 def _save(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, workflow, report: StepReport,
@@ -222,6 +232,14 @@ def get_work_item_or_raise(*, session: Session, work_item_id: int, actor: Actor)
     return item
 
 
+def _check_running(instance: ProcessInstance) -> None:
+    # Suspended, withdrawn or terminated processes keep their rows but take no work. An incident is a
+    # failed timer or message step; people's tasks in other branches can still be done meanwhile.
+    if instance.status not in ("running", "incident"):
+        raise Conflict(f"the process is {instance.status}: its tasks cannot be worked on now",
+                       details={"id": instance.id, "status": instance.status})
+
+
 def complete_task(*, session: Session, work_item_id: int, actor: Actor, data: dict | None = None,
                   decision: str | None = None, comment: str | None = None) -> ProcessInstance:
     """Complete a work item with form data and an optional decision and comment."""
@@ -235,9 +253,13 @@ def complete_task(*, session: Session, work_item_id: int, actor: Actor, data: di
             raise NotAllowed(f"task {work_item_id} is not assigned to {actor.username}",
                              details={"id": work_item_id})
         raise WorkItemNotFound(f"no task {work_item_id} for {actor.username}", details={"id": work_item_id})
+    _check_running(instance)
     if item.status != "open":
         raise Conflict(f"task {work_item_id} is already {item.status}", details={"id": work_item_id,
                                                                                    "status": item.status})
+    if item.owner and item.owner != actor.username:  # delegated (委派): the delegate hands back, the owner decides
+        raise Conflict(f"this task was delegated to you by {item.owner}; hand it back with your opinion",
+                       details={"id": work_item_id, "owner": item.owner})
     runtime = _runtime(session, instance)
     workflow = _load(runtime, instance)
     now = utcnow()
@@ -262,6 +284,7 @@ def claim_task(*, session: Session, work_item_id: int, actor: Actor) -> WorkItem
     item = get_work_item_or_raise(session=session, work_item_id=work_item_id, actor=actor)
     instance = lock_instance(session=session, instance_id=item.instance_id)
     session.refresh(item)
+    _check_running(instance)
     if item.status != "open":
         raise Conflict(f"task {work_item_id} is already {item.status}", details={"id": work_item_id})
     if item.assignee and item.assignee != actor.username:

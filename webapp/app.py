@@ -61,9 +61,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from . import api
-    from .views import admin, auth, designer, inbox, instances, processes, tasks
+    from .views import admin, auth, designer, inbox, instances, processes, proxies, tasks
 
-    for module in (auth, inbox, processes, tasks, instances, designer, admin):
+    for module in (auth, inbox, processes, tasks, instances, designer, admin, proxies):
         app.register_blueprint(module.bp)
     # The API authenticates with bearer tokens, not the session cookie, so CSRF does not apply to it.
     csrf.exempt(api.bp)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -138,6 +139,46 @@ def test_responses_match_the_document(app, client):
         call(admin, "POST", f"/{plural}", 201, json={"code": "new", "name": "New"})
         call(admin, "POST", f"/{plural}", 400, json={"code": "new", "name": "New", "x": 1})
         call(admin, "PATCH", f"/{plural}/{{code}}", 200, f"/{plural}/new", json={"name_en": "New"})
+    # Approval verbs: transfer, delegate and hand back, urge, carbon copy.
+    verb_iid = start_leave(employee)["id"]
+    verb_task = call(manager, "GET", "/tasks", 200, "/tasks?view=mine")["items"][0]["id"]
+    on_task = f"/tasks/{verb_task}"
+    call(manager, "POST", "/tasks/{task_id}/transfer", 404, f"{on_task}/transfer", json={"to_user": "nobody"})
+    call(employee, "POST", "/tasks/{task_id}/transfer", 403, f"{on_task}/transfer", json={"to_user": "li.na"})
+    call(manager, "POST", "/tasks/{task_id}/transfer", 200, f"{on_task}/transfer", json={"to_user": "zhang.wei"})
+    boss = sign_in(client, "zhang.wei")
+    call(boss, "POST", "/tasks/{task_id}/delegate", 400, f"{on_task}/delegate", json={"to_user": "zhang.wei"})
+    call(boss, "POST", "/tasks/{task_id}/delegate", 200, f"{on_task}/delegate", json={"to_user": "li.na"})
+    call(manager, "POST", "/tasks/{task_id}/complete", 409, f"{on_task}/complete", json={"decision": "approve"})
+    call(manager, "POST", "/tasks/{task_id}/resolve", 200, f"{on_task}/resolve", json={"comment": "fine"})
+    call(employee, "POST", "/tasks/{task_id}/urge", 200, f"{on_task}/urge", json={})
+    call(employee, "POST", "/tasks/{task_id}/urge", 409, f"{on_task}/urge", json={})
+    call(employee, "POST", "/instances/{instance_id}/cc", 200, f"/instances/{verb_iid}/cc",
+         json={"to_users": ["sun.li"], "note": "fyi"})
+    call(employee, "POST", "/instances/{instance_id}/cc", 400, f"/instances/{verb_iid}/cc", json={"to_users": []})
+    # Lifecycle verbs and standing proxies.
+    fresh = call(employee, "POST", "/definitions/{key}/instances", 201, "/definitions/leave_request/instances",
+                 json={"data": LEAVE})
+    verb = "/instances/{instance_id}/%s"
+    path = f"/instances/{fresh['id']}/%s"
+    call(employee, "POST", verb % "suspend", 403, path % "suspend")
+    call(admin, "POST", verb % "suspend", 200, path % "suspend", json={"reason": "audit"})
+    call(admin, "POST", verb % "resume", 200, path % "resume")
+    call(employee, "POST", verb % "withdraw", 400, path % "withdraw", json={})
+    call(employee, "POST", verb % "withdraw", 200, path % "withdraw", json={"reason": "dates changed"})
+    call(admin, "POST", verb % "terminate", 409, path % "terminate", json={"reason": "gone"})
+    other = call(employee, "POST", "/definitions/{key}/instances", 201, "/definitions/leave_request/instances",
+                 json={"data": LEAVE})
+    call(admin, "POST", verb % "terminate", 200, f"/instances/{other['id']}/terminate", json={"reason": "duplicate"})
+    today = datetime.now(timezone.utc)
+    window = {"starts_at": today.date().isoformat(), "ends_at": (today + timedelta(days=7)).isoformat()}
+    proxy = call(manager, "POST", "/me/proxies", 201, json={"proxy": "wu.qiang", **window})
+    call(manager, "POST", "/me/proxies", 404, json={"proxy": "nobody", **window})
+    call(manager, "POST", "/me/proxies", 400, json={"proxy": "li.na", **window})
+    call(manager, "GET", "/me/proxies", 200)
+    call(employee, "POST", "/me/proxies/{proxy_id}/revoke", 404, f"/me/proxies/{proxy['id']}/revoke")
+    call(manager, "POST", "/me/proxies/{proxy_id}/revoke", 200, f"/me/proxies/{proxy['id']}/revoke")
+    call(manager, "POST", "/me/proxies/{proxy_id}/revoke", 409, f"/me/proxies/{proxy['id']}/revoke")
     call(None, "POST", "/auth/token", 200, json={"username": "wang.fang", "password": "flowdesk-demo"})
     json_routes = {(path, method) for path, method, _ in _routes(app) if not path.endswith((".svg", ".json"))}
     assert seen == json_routes

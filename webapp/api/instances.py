@@ -1,25 +1,33 @@
 """Process instances: a filtered list, one instance with its tasks and history, its progress diagram."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from flask import Response, jsonify, request
+from flask_babel import gettext as _
 
 from definitions import service as definitions
-from instances import inbox, monitor, service, visibility
+from instances import inbox, lifecycle, monitor, service, visibility
 from instances.errors import InstanceNotFound
 from org import service as org
 
 from ..db import command, query
 from . import bp
 from .common import (
+    ApiError,
+    bad_input,
     bool_arg,
     choice_arg,
     date_arg,
     history_json,
     instance_json,
+    iso,
+    json_body,
     me,
     page_args,
     page_json,
     task_json,
+    text_field,
 )
 
 MAX_DEPARTMENT_USERS = 10_000
@@ -82,3 +90,91 @@ def instance_diagram(instance_id: int):
         instance = visible_or_404(session, instance_id)
         svg = instance_svg(session, instance)
     return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+def _reason_body(required: bool) -> str | None:
+    body = json_body({"reason"}, required=("reason",) if required else ())
+    return text_field(body, "reason", limit=lifecycle.MAX_REASON)
+
+
+def _lifecycle(instance_id: int, verb, required: bool):
+    reason = _reason_body(required)
+    with command() as session:
+        visible_or_404(session, instance_id)
+        out = instance_json(verb(session=session, instance_id=instance_id, actor=me().actor, reason=reason))
+    return jsonify(out)
+
+
+@bp.post("/instances/<int:instance_id>/terminate")
+def terminate_instance(instance_id: int):
+    """End an instance for good with a reason, cancelling its open tasks (admins)."""
+    return _lifecycle(instance_id, lifecycle.terminate_instance, True)
+
+
+@bp.post("/instances/<int:instance_id>/suspend")
+def suspend_instance(instance_id: int):
+    """Pause a running instance (admins)."""
+    return _lifecycle(instance_id, lifecycle.suspend_instance, False)
+
+
+@bp.post("/instances/<int:instance_id>/resume")
+def resume_instance(instance_id: int):
+    """Let a suspended instance run again (admins)."""
+    return _lifecycle(instance_id, lifecycle.resume_instance, False)
+
+
+@bp.post("/instances/<int:instance_id>/withdraw")
+def withdraw_instance(instance_id: int):
+    """Take back one's own request with a reason while nobody else has acted on it."""
+    return _lifecycle(instance_id, lifecycle.withdraw_instance, True)
+
+
+def proxy_json(proxy) -> dict:
+    """Describe a standing proxy."""
+    return {"id": int(proxy.id), "username": proxy.username, "proxy": proxy.proxy,
+            "starts_at": iso(proxy.starts_at), "ends_at": iso(proxy.ends_at),
+            "definition_keys": proxy.definition_keys, "created_at": iso(proxy.created_at),
+            "revoked_at": iso(proxy.revoked_at), "state": lifecycle.proxy_state(proxy)}
+
+
+def _moment(body: dict, name: str) -> datetime:
+    value = text_field(body, name, limit=40)
+    try:
+        moment = datetime.fromisoformat(value or "")
+    except ValueError:
+        raise bad_input(name, _("%(field)s must be an ISO-8601 date or timestamp.", field=name)) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+@bp.get("/me/proxies")
+def list_proxies():
+    """List the caller's standing proxies, newest first, and those naming the caller."""
+    with query() as session:
+        mine = [proxy_json(p) for p in lifecycle.list_proxies(session=session, actor=me().actor)]
+        acting = [proxy_json(p) for p in lifecycle.list_proxies(session=session, actor=me().actor, acting_for=True)]
+    return jsonify({"items": mine, "acting_for": acting})
+
+
+@bp.post("/me/proxies")
+def create_proxy():
+    """Have another user receive the caller's new direct tasks between two moments."""
+    body = json_body({"proxy", "starts_at", "ends_at", "definition_keys"}, required=("proxy", "starts_at", "ends_at"))
+    name = text_field(body, "proxy", limit=150)
+    starts_at, ends_at = _moment(body, "starts_at"), _moment(body, "ends_at")
+    with command() as session:
+        user = org.get_user_by_name(session=session, username=name)
+        if user is None or not user.active:
+            raise ApiError(404, "not_found", _("No active user %(name)s.", name=name), {"field": "proxy"})
+        proxy = lifecycle.set_proxy(session=session, actor=me().actor, proxy_user=user.username, starts_at=starts_at,
+                                    ends_at=ends_at, definition_keys=body.get("definition_keys"))
+        out = proxy_json(proxy)
+    return jsonify(out), 201
+
+
+@bp.post("/me/proxies/<int:proxy_id>/revoke")
+def revoke_proxy(proxy_id: int):
+    """End one of the caller's standing proxies now."""
+    json_body(set())
+    with command() as session:
+        out = proxy_json(lifecycle.revoke_proxy(session=session, actor=me().actor, proxy_id=proxy_id))
+    return jsonify(out)

@@ -94,6 +94,95 @@ def _unit_paths(plural: str, kind: str, schema: str) -> dict:
     }
 
 
+def _verb_paths() -> dict:
+    """Document the approval verbs: transfer, delegate, hand back, urge and carbon copy."""
+    user = {"type": "string", "minLength": 1, "maxLength": 150, "description": "An active user's name"}
+    comment = {"type": ["string", "null"], "maxLength": 2000}
+    to_user = _body({"type": "object", "required": ["to_user"], "additionalProperties": False,
+                     "properties": {"to_user": user, "comment": comment}})
+    only_comment = _body({"type": "object", "additionalProperties": False, "properties": {"comment": comment}},
+                         required=False)
+    task = _ok("The task after the change, with owner (who delegated it) and last_urged_at.",
+               {"allOf": [ref("Task"), {"type": "object", "required": ["owner", "last_urged_at"],
+                                        "properties": {"owner": {"type": ["string", "null"]},
+                                                       "last_urged_at": {"type": ["string", "null"],
+                                                                         "format": "date-time"}}}]})
+    copy = {"type": "object", "required": ["username", "sent_by", "note", "created_at", "read_at"],
+            "properties": {"username": STRING, "sent_by": {"type": ["string", "null"]},
+                           "note": {"type": ["string", "null"]}, "created_at": {"type": "string"},
+                           "read_at": {"type": ["string", "null"], "description": "null until they open it"}}}
+    copied = {"type": "object", "required": ["instance_id", "sent", "skipped", "copies"],
+              "properties": {"instance_id": INTEGER, "sent": {"type": "array", "items": STRING},
+                             "skipped": {"type": "array", "items": STRING,
+                                         "description": "People who already have an unread copy"},
+                             "copies": {"type": "array", "items": copy}}}
+    return {
+        "/tasks/{task_id}/transfer": {"post": _op(
+            "tasks", "Transfer (转办) a task to another person, who then decides it; details.field names a "
+                     "wrong to_user (404 unknown, 400 left or the caller).",
+            task, errors="400 403 404 409", params=[TASK_ID], body=to_user)},
+        "/tasks/{task_id}/delegate": {"post": _op(
+            "tasks", "Delegate (委派) a task for an opinion: the delegate can only hand it back, the caller decides.",
+            task, errors="400 403 404 409", params=[TASK_ID], body=to_user)},
+        "/tasks/{task_id}/resolve": {"post": _op(
+            "tasks", "Hand a delegated task back to its owner with an opinion (the delegate only).",
+            task, errors="400 403 404 409", params=[TASK_ID], body=only_comment)},
+        "/tasks/{task_id}/urge": {"post": _op(
+            "tasks", "Urge (催办) a task of an instance the caller started (or any, for admins), once an hour; "
+                     "409 with details.next_urge_at when too soon.",
+            task, errors="400 403 404 409", params=[TASK_ID], body=only_comment)},
+        "/instances/{instance_id}/cc": {"post": _op(
+            "instances", "Send a copy (抄送) of an instance the caller may see to people; those with an unread "
+                         "copy are skipped. Read receipts are in copies[].read_at.",
+            _ok("Who got a copy now and every copy of the instance.", copied), errors="400 404",
+            params=[INSTANCE_ID],
+            body=_body({"type": "object", "required": ["to_users"], "additionalProperties": False,
+                        "properties": {"to_users": {"type": "array", "minItems": 1, "maxItems": 50, "items": user},
+                                       "note": comment}}))},
+    }
+
+
+def _lifecycle_paths() -> dict:
+    """Document terminate, suspend, resume and withdraw, and the caller's standing proxies."""
+    when = {"type": ["string", "null"], "format": "date-time"}
+    reason = {"type": "object", "additionalProperties": False,
+              "properties": {"reason": {"type": "string", "maxLength": 2000}}}
+    needs_reason = {**reason, "required": ["reason"]}
+    proxy = {"type": "object", "required": ["id", "username", "proxy", "starts_at", "ends_at", "state"],
+             "properties": {"id": INTEGER, "username": STRING, "proxy": STRING, "starts_at": when, "ends_at": when,
+                            "definition_keys": {"type": ["array", "null"], "items": STRING},
+                            "created_at": when, "revoked_at": when,
+                            "state": {"type": "string", "enum": ["active", "scheduled", "ended", "revoked"]}}}
+    proxy_request = {"type": "object", "additionalProperties": False, "required": ["proxy", "starts_at", "ends_at"],
+                     "properties": {"proxy": {**STRING, "description": "The user name of the proxy"},
+                                    "starts_at": DATE, "ends_at": DATE,
+                                    "definition_keys": {"type": ["array", "null"], "maxItems": 100, "items": STRING,
+                                                        "description": "Only these processes; null means all"}}}
+    changed = _ok("The instance after the change.", ref("Instance"))
+    verbs = {
+        "terminate": ("End the instance for good with a reason, cancelling its open tasks (admins).", needs_reason),
+        "suspend": ("Pause a running instance: its tasks, timers and messages wait (admins).", reason),
+        "resume": ("Let a suspended instance run again; timers that fell due fire next (admins).", reason),
+        "withdraw": ("Take back one's own request with a reason while nobody else has completed a task in it "
+                     "(the initiator; 409 names who already acted).", needs_reason),
+    }
+    out = {f"/instances/{{instance_id}}/{verb}": {"post": _op(
+        "instances", summary, changed, errors="400 403 404 409", params=[INSTANCE_ID],
+        body=_body(schema, required=schema is needs_reason))} for verb, (summary, schema) in verbs.items()}
+    out["/me/proxies"] = {
+        "get": _op("auth", "List the caller's standing proxies (代理), and those naming the caller.",
+                   _ok("Proxies.", {"type": "object", "properties": {"items": {"type": "array", "items": proxy},
+                                                                    "acting_for": {"type": "array", "items": proxy}}})),
+        "post": _op("auth", "Have another user receive the caller's new direct tasks between two moments "
+                            "(at most a year ahead).", _ok("The new proxy.", proxy), status="201",
+                    errors="400 404", body=_body(proxy_request))}
+    out["/me/proxies/{proxy_id}/revoke"] = {"post": _op(
+        "auth", "End one of the caller's standing proxies now.", _ok("The revoked proxy.", proxy),
+        errors="400 404 409", params=[_path("proxy_id", "The proxy id.", {"type": "integer", "minimum": 0})],
+        body=_body({"type": "object", "additionalProperties": False}, required=False))}
+    return out
+
+
 def _paths() -> dict:
     inbox_filters = [
         _query("view", "Which list.", {"type": "string", "enum": ["mine", "group", "done", "started", "cc"],
@@ -109,7 +198,8 @@ def _paths() -> dict:
     instance_filters = [
         _query("process", "Only this process key."),
         _query("status", "Instance status.", {"type": "string", "enum": ["running", "completed", "incident",
-                                                                          "cancelled", "suspended"]}),
+                                                                          "cancelled", "suspended", "withdrawn",
+                                                                          "terminated"]}),
         _query("started_from", "Started on or after.", DATE), _query("started_to", "Started on or before.", DATE),
         _query("overdue", "Only instances with an overdue open task.", FLAG),
         _query("department", "Only instances started by members of this department code."), *PAGE]
@@ -202,6 +292,8 @@ def _paths() -> dict:
             "tasks", "Complete a task with form data, a decision and a comment (a rejection needs a comment).",
             _ok("The completed task with its instance.", ref("Task")), errors="400 403 404 409 422",
             params=[TASK_ID], body=_body(ref("CompleteRequest"), required=False))},
+        **_verb_paths(),
+        **_lifecycle_paths(),
         "/openapi.json": {"get": _op("meta", "This document.", _ok("The OpenAPI document.", {"type": "object"}),
                                      public_route=True)},
     }

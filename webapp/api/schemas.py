@@ -130,7 +130,7 @@ SCHEMAS = {
                         "additionalProperties": False},
     "Instance": _object(id=INTEGER, process=STRING, definition_id=INTEGER, title=STRING, business_key=TEXT_OR_NULL,
                         status={"type": "string", "enum": ["running", "completed", "incident", "cancelled",
-                                                           "suspended"]},
+                                                           "suspended", "withdrawn", "terminated"]},
                         initiator=TEXT_OR_NULL, started_at=WHEN, updated_at=WHEN, ended_at=WHEN_OR_NULL),
     "StartedInstance": _extend("Instance", data=FREE),
     "InstancePage": _page(ref("Instance")),

@@ -6,10 +6,12 @@ from flask_babel import gettext as _
 
 from definitions import service as definitions
 from forms.schema import FieldError, hidden_fields
-from instances import inbox, service
+from instances import inbox, service, verbs
+from instances.errors import InvalidInput
 
 from ..db import command, query
 from ..views.inbox import filter_from_args
+from ..views.tasks import recipient
 from . import bp
 from .common import (
     MAX_PAGE,
@@ -27,6 +29,7 @@ from .common import (
     task_json,
     text_field,
 )
+from .instances import visible_or_404
 
 DECISIONS = ("approve", "reject")
 TASK_ID = "<int:task_id>"
@@ -128,4 +131,89 @@ def complete_task(task_id: int):
         instance = service.complete_task(session=session, work_item_id=task_id, actor=me().actor, data=data,
                                          decision=decision, comment=comment)
         out = task_json(item, instance)
+    return jsonify(out)
+
+
+# Approval verbs: transfer (转办), delegate (委派) and hand back, urge (催办), carbon copy (抄送).
+
+def _verb_json(item, session) -> dict:
+    out = task_json(item, service.get_instance_or_raise(session=session, instance_id=item.instance_id))
+    return {**out, "owner": item.owner, "last_urged_at": iso(item.last_urged_at)}
+
+
+def _to_user(session, body: dict) -> str:
+    return recipient(session, text_field(body, "to_user", limit=verbs.MAX_USER_CHARS), "to_user")
+
+
+def _verb_comment(body: dict) -> str | None:
+    return text_field(body, "comment", limit=verbs.MAX_COMMENT_CHARS)
+
+
+@bp.post(f"/tasks/{TASK_ID}/transfer")
+def transfer_task(task_id: int):
+    """Hand a task over to another person, who then decides it."""
+    body = json_body({"to_user", "comment"}, required=("to_user",))
+    with command() as session:
+        item = verbs.transfer_task(session=session, work_item_id=task_id, actor=me().actor,
+                                   to_user=_to_user(session, body), comment=_verb_comment(body))
+        out = _verb_json(item, session)
+    return jsonify(out)
+
+
+@bp.post(f"/tasks/{TASK_ID}/delegate")
+def delegate_task(task_id: int):
+    """Ask another person for their opinion; the task comes back to the caller to decide."""
+    body = json_body({"to_user", "comment"}, required=("to_user",))
+    with command() as session:
+        item = verbs.delegate_task(session=session, work_item_id=task_id, actor=me().actor,
+                                   to_user=_to_user(session, body), comment=_verb_comment(body))
+        out = _verb_json(item, session)
+    return jsonify(out)
+
+
+@bp.post(f"/tasks/{TASK_ID}/resolve")
+def resolve_delegation(task_id: int):
+    """Hand a delegated task back to its owner with an opinion."""
+    body = json_body({"comment"})
+    with command() as session:
+        item = verbs.resolve_delegation(session=session, work_item_id=task_id, actor=me().actor,
+                                        comment=_verb_comment(body))
+        out = _verb_json(item, session)
+    return jsonify(out)
+
+
+@bp.post(f"/tasks/{TASK_ID}/urge")
+def urge_task(task_id: int):
+    """Remind whoever holds a task of an instance the caller started, at most once an hour."""
+    body = json_body({"comment"})
+    with command() as session:
+        item = verbs.urge_task(session=session, work_item_id=task_id, actor=me().actor, comment=_verb_comment(body))
+        out = _verb_json(item, session)
+    return jsonify(out)
+
+
+def copy_json(copy) -> dict:
+    """Describe a carbon copy of an instance with when its recipient read it."""
+    return {"username": copy.username, "sent_by": copy.sent_by, "note": copy.note,
+            "created_at": iso(copy.created_at), "read_at": iso(copy.read_at)}
+
+
+@bp.post("/instances/<int:instance_id>/cc")
+def copy_instance(instance_id: int):
+    """Send a copy of an instance to people; those with an unread copy are skipped."""
+    body = json_body({"to_users", "note"}, required=("to_users",))
+    names = body["to_users"]
+    if not isinstance(names, list) or not names or len(names) > verbs.MAX_COPY_RECIPIENTS:
+        raise InvalidInput(f"to_users must be a list of 1 to {verbs.MAX_COPY_RECIPIENTS} user names",
+                           details={"field": "to_users"})
+    note = text_field(body, "note", limit=verbs.MAX_COMMENT_CHARS)
+    current = me()
+    with command() as session:
+        visible_or_404(session, instance_id)
+        names = [recipient(session, name, "to_users") for name in names]
+        copies = verbs.copy_instance(session=session, instance_id=instance_id, actor=current.actor, to_users=names,
+                                     note=note, watcher=current.is_manager)
+        sent = [c.username for c in copies]
+        out = {"instance_id": instance_id, "sent": sent, "skipped": sorted(set(names) - set(sent)),
+               "copies": [copy_json(c) for c in verbs.list_copies(session=session, instance_id=instance_id)]}
     return jsonify(out)

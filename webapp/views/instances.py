@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from attachments import service as attachments
 from definitions import service as definitions
 from diagrams import DiagramError
 from forms import schema as forms
-from instances import inbox, monitor, service, visibility
+from instances import inbox, lifecycle, monitor, service, verbs, visibility
+from instances.errors import Conflict, InvalidInput
 from org import service as org
 
 from ..db import command, query
@@ -53,7 +55,8 @@ def instance_context(session, instance, hidden: set[str] | frozenset = frozenset
             "diagram_svg": diagram_svg,
             "attachments": attachments.list_for_instance(session=session, instance_id=instance.id),
             "history": service.list_history(session=session, instance_id=instance.id),
-            "open_items": service.list_open_work_items(session=session, instance_id=instance.id)}
+            "open_items": service.list_open_work_items(session=session, instance_id=instance.id),
+            "copies": verbs.list_copies(session=session, instance_id=instance.id)}
 
 
 @bp.get("/")
@@ -124,3 +127,47 @@ def diagram(instance_id: int):
         instance = _visible_or_404(session, instance_id)
         svg = instance_svg(session, instance)
     return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+def _lifecycle(instance_id: int, verb, done: str):
+    """Run one lifecycle verb for the signed-in user, then show the instance with the outcome."""
+    reason = (request.form.get("reason") or "").strip() or None
+    try:
+        with command() as session:
+            _visible_or_404(session, instance_id)
+            verb(session=session, instance_id=instance_id, actor=current_user.actor, reason=reason)
+    except InvalidInput:
+        flash(_("Say why."), "danger")
+    except Conflict as exc:
+        flash(exc.message, "danger")
+    else:
+        flash(done, "success")
+    return redirect(url_for("instances.show", instance_id=instance_id))
+
+
+@bp.post("/<int:instance_id>/terminate")
+@login_required
+def terminate(instance_id: int):
+    """End an instance for good with a reason (admins)."""
+    return _lifecycle(instance_id, lifecycle.terminate_instance, _("The process was terminated."))
+
+
+@bp.post("/<int:instance_id>/suspend")
+@login_required
+def suspend(instance_id: int):
+    """Pause a running instance (admins)."""
+    return _lifecycle(instance_id, lifecycle.suspend_instance, _("The process is suspended."))
+
+
+@bp.post("/<int:instance_id>/resume")
+@login_required
+def resume(instance_id: int):
+    """Let a suspended instance run again (admins)."""
+    return _lifecycle(instance_id, lifecycle.resume_instance, _("The process runs again."))
+
+
+@bp.post("/<int:instance_id>/withdraw")
+@login_required
+def withdraw(instance_id: int):
+    """Take back one's own request with a reason while nobody else has acted on it."""
+    return _lifecycle(instance_id, lifecycle.withdraw_instance, _("Your request was withdrawn."))

@@ -1,6 +1,8 @@
 """The task page: its form, the instance's data, the history, the diagram and the actions."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -9,12 +11,17 @@ from attachments import service as attachments
 from definitions import service as definitions
 from diagrams.text import localize
 from forms import schema as forms
-from instances import service
+from instances import service, verbs
+from instances.actors import SYSTEM
+from instances.errors import InstanceError, InvalidInput
+from org import service as org
+from org.errors import NotFound as OrgNotFound
+from org.errors import OrgError
 
 from ..db import command, query
 from ..i18n import select_locale
 from ..uploads import save_uploads
-from .instances import instance_context
+from .instances import _visible_or_404, instance_context
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 DECISIONS = ("approve", "reject")
@@ -104,3 +111,118 @@ def unclaim(task_id: int):
         service.unclaim_task(session=session, work_item_id=task_id, actor=current_user.actor)
     flash(_("The task is back in the group's list."), "info")
     return redirect(url_for("inbox.index", view="group"))
+
+
+# Approval verbs: transfer (转办), delegate (委派) and hand back, urge (催办), carbon copy (抄送).
+
+def recipient(session, username, field: str) -> str:
+    """Return the stored user name of an active user, or raise naming the field."""
+    name = (username or "").strip() if isinstance(username, str) else ""
+    user = org.get_user_by_name(session=session, username=name) if name else None
+    if user is None:
+        raise OrgNotFound(_("There is no user %(name)s.", name=name), details={"field": field, "username": name})
+    if not user.active:
+        raise InvalidInput(_("%(name)s has left and cannot receive tasks.", name=user.username),
+                           details={"field": field, "username": user.username})
+    return user.username
+
+
+def _refused_here(exc: InstanceError | OrgError, back: str):
+    """Show a refusal the user can fix (a wrong name, too soon) on the page they came from."""
+    if exc.status not in ("invalid", "conflict", "not_found") or (
+            exc.status == "not_found" and "field" not in exc.details):
+        raise exc
+    if "next_urge_at" in exc.details:
+        flash(_("This task was urged recently. You can urge it again after %(when)s.",
+                when=exc.details["next_urge_at"][:16].replace("T", " ")), "warning")
+    else:
+        flash(exc.message, "danger")
+    return redirect(back)
+
+
+def _comment() -> str | None:
+    return (request.form.get("comment") or "").strip() or None
+
+
+@bp.post("/<int:task_id>/transfer")
+@login_required
+def transfer(task_id: int):
+    """Hand a task over to another person."""
+    try:
+        with command() as session:
+            to_user = recipient(session, request.form.get("to_user"), "to_user")
+            verbs.transfer_task(session=session, work_item_id=task_id, actor=current_user.actor, to_user=to_user,
+                                comment=_comment())
+    except (InstanceError, OrgError) as exc:
+        return _refused_here(exc, url_for("tasks.show", task_id=task_id))
+    flash(_("The task now belongs to %(name)s.", name=to_user), "success")
+    return redirect(url_for("inbox.index"))
+
+
+@bp.post("/<int:task_id>/delegate")
+@login_required
+def delegate(task_id: int):
+    """Ask another person for their opinion; the task comes back to you."""
+    try:
+        with command() as session:
+            to_user = recipient(session, request.form.get("to_user"), "to_user")
+            verbs.delegate_task(session=session, work_item_id=task_id, actor=current_user.actor, to_user=to_user,
+                                comment=_comment())
+    except (InstanceError, OrgError) as exc:
+        return _refused_here(exc, url_for("tasks.show", task_id=task_id))
+    flash(_("Delegated to %(name)s; the task comes back to you with their opinion.", name=to_user), "success")
+    return redirect(url_for("inbox.index"))
+
+
+@bp.post("/<int:task_id>/resolve")
+@login_required
+def resolve(task_id: int):
+    """Hand a delegated task back to its owner with your opinion."""
+    try:
+        with command() as session:
+            item = verbs.resolve_delegation(session=session, work_item_id=task_id, actor=current_user.actor,
+                                            comment=_comment())
+            owner = item.assignee
+    except (InstanceError, OrgError) as exc:
+        return _refused_here(exc, url_for("tasks.show", task_id=task_id))
+    flash(_("Handed back to %(name)s.", name=owner), "success")
+    return redirect(url_for("inbox.index"))
+
+
+@bp.post("/<int:task_id>/urge")
+@login_required
+def urge(task_id: int):
+    """Remind whoever holds a task of a request you started."""
+    with query() as session:
+        item = service.get_work_item_or_raise(session=session, work_item_id=task_id, actor=SYSTEM)
+        back = url_for("instances.show", instance_id=item.instance_id)
+    try:
+        with command() as session:
+            verbs.urge_task(session=session, work_item_id=task_id, actor=current_user.actor, comment=_comment())
+    except (InstanceError, OrgError) as exc:
+        return _refused_here(exc, back)
+    flash(_("Reminder sent."), "success")
+    return redirect(back)
+
+
+@bp.post("/instances/<int:instance_id>/cc")
+@login_required
+def copy(instance_id: int):
+    """Send a copy of an instance to people, for their information."""
+    back = url_for("instances.show", instance_id=instance_id)
+    raw = request.form.get("to_users") or ""
+    try:
+        with command() as session:
+            _visible_or_404(session, instance_id)
+            names = [recipient(session, name, "to_users") for name in re.split(r"[\s,;，；]+", raw) if name]
+            copies = verbs.copy_instance(session=session, instance_id=instance_id, actor=current_user.actor,
+                                         to_users=names, note=(request.form.get("note") or "").strip() or None,
+                                         watcher=current_user.is_manager)
+            sent = [c.username for c in copies]
+    except (InstanceError, OrgError) as exc:
+        return _refused_here(exc, back)
+    if sent:
+        flash(_("Copy sent to %(names)s.", names=", ".join(sent)), "success")
+    else:
+        flash(_("They already have an unread copy."), "info")
+    return redirect(back)
