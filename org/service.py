@@ -352,3 +352,18 @@ def display_names(*, session: Session, usernames) -> dict[str, str]:
         return {}
     rows = session.execute(select(User.username, User.display_name).where(User.username.in_(wanted)))
     return {username: name for username, name in rows}
+
+
+def group_labels(*, session: Session, codes, chinese: bool) -> dict[str, str]:
+    """Name candidate-group codes (plain or 'dept:', 'role:', 'position:', 'group:' prefixed) for display."""
+    wanted = {code for code in codes if code}
+    if not wanted:
+        return {}
+    labels: dict[str, str] = {}
+    for kind, model in (("dept", Department), ("role", Role), ("position", Position), ("group", WorkGroup)):
+        bare = {code.split(":", 1)[1] if code.startswith(f"{kind}:") else code for code in wanted}
+        for unit in session.scalars(select(model).where(model.code.in_(sorted(bare)))):
+            name = unit.name if chinese or not unit.name_en else unit.name_en
+            labels.setdefault(unit.code, name)
+            labels[f"{kind}:{unit.code}"] = name
+    return {code: labels[code] for code in wanted if code in labels}

@@ -193,3 +193,12 @@ def test_a_task_form_can_hide_instance_fields_from_its_node(login, app, db):
     token = manager.post("/api/v1/auth/token", json={"username": "li.na", "password": "flowdesk-demo"}).get_json()
     task = manager.get(f"/api/v1/tasks/{task_id}", headers={"Authorization": f"Bearer {token['token']}"}).get_json()
     assert "reason" not in task["instance"]["data"] and task["instance"]["data"]["days"] == 3
+
+
+def test_group_tasks_name_the_department_not_its_code(login):
+    employee = login("wang.fang")
+    instance_id = _start_leave(employee)
+    manager = login("li.na")
+    manager.post(f"/tasks/{_task_id(manager)}/complete", data={"decision": "approve"})
+    page = employee.get(f"/instances/{instance_id}").get_data(as_text=True)
+    assert "Human resources" in page

@@ -17,6 +17,7 @@ from org import service as org
 
 from ..db import command, query
 from ..diagrams import instance_svg
+from ..i18n import select_locale
 
 bp = Blueprint("instances", __name__, url_prefix="/instances")
 log = logging.getLogger("flowdesk.web")
@@ -51,11 +52,16 @@ def instance_context(session, instance, hidden: set[str] | frozenset = frozenset
     except DiagramError as exc:
         diagram_svg = None
         log.warning("instance %s: diagram not drawn: %s", instance.id, exc)
+    history = service.list_history(session=session, instance_id=instance.id)
+    open_items = service.list_open_work_items(session=session, instance_id=instance.id)
+    codes = [g for h in history if h.type == "task_created" for g in (h.details or {}).get("candidate_groups", [])]
+    codes += [g for item in open_items for g in item.candidate_groups]
+    group_names = org.group_labels(session=session, codes=codes, chinese=select_locale() == "zh_CN")
     return {"instance": instance, "version": version, "summary": summary, "element_names": element_names,
+            "group_names": group_names,
             "diagram_svg": diagram_svg,
             "attachments": attachments.list_for_instance(session=session, instance_id=instance.id),
-            "history": service.list_history(session=session, instance_id=instance.id),
-            "open_items": service.list_open_work_items(session=session, instance_id=instance.id),
+            "history": history, "open_items": open_items,
             "copies": verbs.list_copies(session=session, instance_id=instance.id)}
 
 
