@@ -137,9 +137,18 @@ def _spiff_child(node, name: str) -> str | None:
 
 
 def _split(value: str | None) -> list[str]:
+    """Split a comma list; commas inside ${...}/#{...} stay, so `${superiors(initiator, 2)}` is one part."""
     if not value:
         return []
-    return [part.strip() for part in value.split(",") if part.strip()]
+    parts, depth, current = [], 0, ""
+    for char in value:
+        depth += (char == "{") - (char == "}") if depth or current.rstrip().endswith(("$", "#")) else 0
+        if char == "," and depth <= 0:
+            parts.append(current)
+            current, depth = "", 0
+        else:
+            current += char
+    return [part.strip() for part in [*parts, current] if part.strip()]
 
 
 def _lanes(process) -> dict:
@@ -161,6 +170,7 @@ def _human_task_info(node, props: dict) -> dict:
         "due_date": extension_attr(node, "dueDate") or props.get("dueDate"),
         "follow_up_date": extension_attr(node, "followUpDate") or props.get("followUpDate"),
         "priority": extension_attr(node, "priority") or props.get("priority"),
+        "properties": props or None,  # extension properties, e.g. flowdesk.onNoAssignee
     }
     return {key: value for key, value in info.items() if value not in (None, [], "")}
 

@@ -15,7 +15,8 @@ Allowed: literals; names (looked up in `variables`, then HELPERS); and/or/not, c
 (incl. `in`, `not in`, `is`), arithmetic, `& | ^` and unary operators; `a if c else b`; indexing
 and slicing of dicts/lists/tuples/strings; `customer.name` as sugar for `customer['name']` on
 dicts only (a missing key raises: test with `'name' in customer`); tuple/list/dict/set displays;
-f-strings; calls to HELPERS with positional/keyword args.
+f-strings; calls to HELPERS with positional/keyword args, and to the extra callables a caller
+passes as `evaluate(..., functions={...})` (for that evaluation only; they cannot shadow HELPERS).
 Refused with an ExpressionError naming the construct: lambda, comprehensions, `*`/`**`
 unpacking, `:=`, attribute access on non-dicts, names/attributes starting with `_`, calls to
 anything but a helper, `%` string formatting, `<<`, `>>`, `@`.
@@ -232,8 +233,14 @@ _CONSTRUCTS = {"Lambda": "lambda", "ListComp": "list comprehension", "SetComp": 
 _DISPLAYS = {"Tuple": tuple, "List": list, "Set": set}
 
 
+_calls = threading.local()  # the `functions=` of the evaluate() call running on this thread
+
+
 class _Builder:
     """Turn a checked AST into nested closures; any node without a builder is refused."""
+
+    def __init__(self, extra: frozenset[str] = frozenset()):
+        self.extra = extra  # names of caller-supplied functions (evaluate's `functions=`)
 
     def build(self, node: ast.AST) -> _Fn:
         kind = type(node).__name__
@@ -345,14 +352,24 @@ class _Builder:
         return lambda env: {k(env): v(env) for k, v in pairs}
 
     def b_Call(self, node: ast.Call) -> _Fn:
-        if not isinstance(node.func, ast.Name) or node.func.id not in HELPERS:
+        name = node.func.id if isinstance(node.func, ast.Name) else None
+        if name not in HELPERS and name not in self.extra:
             raise _Refused(f"calling {ast.unparse(node.func)!r} is not allowed; only these helpers can "
-                           f"be called: {', '.join(sorted(HELPERS))}")
+                           f"be called: {', '.join(sorted(HELPERS.keys() | self.extra))}")
         if any(k.arg is None for k in node.keywords):
             raise _Refused("keyword unpacking (**) is not allowed in expressions")
-        fn, args = HELPERS[node.func.id], [self.build(a) for a in node.args]
+        args = [self.build(a) for a in node.args]
         kwargs = [(k.arg, self.build(k.value)) for k in node.keywords]
-        return lambda env: fn(*[a(env) for a in args], **{k: v(env) for k, v in kwargs})
+        if name in HELPERS:
+            fn = HELPERS[name]
+            return lambda env: fn(*[a(env) for a in args], **{k: v(env) for k, v in kwargs})
+
+        def call(env: Mapping[str, Any]) -> Any:
+            extra = getattr(_calls, "functions", None) or {}
+            if name not in extra:
+                raise _Refused(f"function {name!r} is not available here")
+            return extra[name](*[a(env) for a in args], **{k: v(env) for k, v in kwargs})
+        return call
 
     def b_JoinedStr(self, node: ast.JoinedStr) -> _Fn:
         parts = [self.build(v) for v in node.values]
@@ -409,7 +426,7 @@ class CompiledExpression:
 
 
 @lru_cache(maxsize=2048)
-def _compile_cached(expression: str) -> CompiledExpression:
+def _compile_cached(expression: str, extra: frozenset[str] = frozenset()) -> CompiledExpression:
     if len(expression) > MAX_EXPRESSION_LENGTH:
         raise _error(expression, f"expression longer than {MAX_EXPRESSION_LENGTH:,} characters")
     python = expression.strip()
@@ -425,7 +442,7 @@ def _compile_cached(expression: str) -> CompiledExpression:
     except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
         raise _error(expression, f"cannot parse: {_explain(exc)}") from None
     try:
-        return CompiledExpression(expression, python, _Builder().build(tree))
+        return CompiledExpression(expression, python, _Builder(extra).build(tree))
     except _Refused as exc:
         raise _error(expression, str(exc)) from None
     except RecursionError:
@@ -439,10 +456,28 @@ def compile_expression(expression: str) -> CompiledExpression:
     return _compile_cached(expression)
 
 
-def evaluate(expression: str, variables: Mapping[str, Any] | None = None) -> Any:
-    """Evaluate expression with variables and return its value."""
+def evaluate(expression: str, variables: Mapping[str, Any] | None = None, *,
+             functions: Mapping[str, Callable[..., Any]] | None = None) -> Any:
+    """Evaluate expression with variables and return its value.
+
+    functions: extra callables the expression may call besides HELPERS, for this evaluation only
+    (instances.assignment passes `leader`, `role`, ... this way). They may not shadow a helper.
+    """
     if variables is None:
         variables = {}
     elif not isinstance(variables, Mapping):
         raise ExpressionError(f"variables must be a mapping, not {type(variables).__name__}")
-    return compile_expression(expression)(variables)
+    if not functions:
+        return compile_expression(expression)(variables)
+    clash = sorted(set(functions) & HELPERS.keys())
+    if clash:
+        raise ExpressionError(f"functions may not shadow helpers: {', '.join(clash)}")
+    if not isinstance(expression, str):
+        raise ExpressionError(f"expression must be text, not {type(expression).__name__}")
+    compiled = _compile_cached(expression, frozenset(functions))
+    outer = getattr(_calls, "functions", None)
+    _calls.functions = functions
+    try:
+        return compiled(variables)
+    finally:
+        _calls.functions = outer

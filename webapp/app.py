@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from database import Database
 from diagrams.text import localize
+from org import directory as org_directory
 
 from . import errors, i18n, users
 from .config import PROJECT_ROOT, Settings
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["flowdesk.settings"] = settings
     database = Database(settings.database_url)
     app.extensions["flowdesk.database"] = database
+    org_directory.install(database)  # assignment strategies (leader(), role(), ...) resolve against this org
 
     i18n.compile_catalogs()
     babel.init_app(app, locale_selector=i18n.select_locale)

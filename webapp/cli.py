@@ -16,7 +16,10 @@ class CommandFailed(click.ClickException):
 
 def _database(settings: Settings):
     from database import Database
-    return Database(settings.database_url)
+    from org.directory import install
+    database = Database(settings.database_url)
+    install(database)  # assignment strategies (leader(), role(), ...) resolve against this org, as in the app
+    return database
 
 
 def _actor(username: str, groups: str | None, settings: Settings | None = None):

@@ -1,0 +1,58 @@
+"""Who reports to whom: the organisation as assignment strategies see it.
+
+`instances` must not import `org` (org imports instances), so the org package registers its
+implementation at start-up with `set_directory` (see org.directory.install). Until one is
+registered, a directory that knows nobody is used and every strategy finds nobody.
+"""
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+MEMBER_KINDS = ("role", "department", "position", "group")
+
+
+@runtime_checkable
+class Directory(Protocol):
+    """Answer organisation questions by user name; unknown users give None or []."""
+
+    def superior(self, username: str) -> str | None:
+        """Return the user's direct superior."""
+
+    def department_leader(self, username: str) -> str | None:
+        """Return the leader of the user's department; for that leader, the parent department's leader."""
+
+    def superiors(self, username: str, levels: int) -> list[str]:
+        """Return up to `levels` superiors, nearest first."""
+
+    def members(self, kind: str, code: str) -> list[str]:
+        """Return the active members of a role, department, position or group."""
+
+
+class EmptyDirectory:
+    """The default directory: it knows nobody."""
+
+    def superior(self, username: str) -> str | None:
+        return None
+
+    def department_leader(self, username: str) -> str | None:
+        return None
+
+    def superiors(self, username: str, levels: int) -> list[str]:
+        return []
+
+    def members(self, kind: str, code: str) -> list[str]:
+        return []
+
+
+_current: Directory = EmptyDirectory()
+
+
+def set_directory(directory: Directory | None) -> None:
+    """Register the directory assignment strategies use; None restores the empty one."""
+    global _current
+    _current = directory if directory is not None else EmptyDirectory()
+
+
+def get_directory() -> Directory:
+    """Return the registered directory."""
+    return _current

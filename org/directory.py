@@ -1,0 +1,72 @@
+"""The organisation as a directory for assignment strategies (instances.directory.Directory)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from database import Database
+from instances import directory
+
+from .models import Department, Position, Role, User, WorkGroup, group_member, user_role
+
+MAX_LEVELS = 20
+
+
+class OrgDirectory:
+    """Answer who-reports-to-whom from the org tables; each call opens its own read session."""
+
+    def __init__(self, database: Database):
+        self.database = database
+
+    def superior(self, username: str) -> str | None:
+        boss = aliased(User)
+        with self.database.query() as session:
+            return session.scalar(select(boss.username).join(User, User.superior_id == boss.id)
+                                  .where(User.username == username))
+
+    def department_leader(self, username: str) -> str | None:
+        with self.database.query() as session:
+            user = session.scalar(select(User).where(User.username == username))
+            department = user.department if user is not None else None
+            seen: set[int] = set()
+            while department is not None and department.id not in seen:
+                seen.add(department.id)
+                leader = department.leader
+                if leader is not None and leader.id != user.id:
+                    return leader.username
+                department = department.parent
+            return None
+
+    def superiors(self, username: str, levels: int) -> list[str]:
+        out: list[str] = []
+        current = username
+        for _ in range(max(0, min(int(levels), MAX_LEVELS))):
+            current = self.superior(current)
+            if current is None or current in out or current == username:
+                break
+            out.append(current)
+        return out
+
+    def members(self, kind: str, code: str) -> list[str]:
+        query = select(User.username).where(User.status == "active")
+        if kind == "role":
+            query = query.join(user_role, user_role.c.user_id == User.id).join(Role, Role.id == user_role.c.role_id)\
+                .where(Role.code == code)
+        elif kind == "department":
+            query = query.join(Department, Department.id == User.department_id).where(Department.code == code)
+        elif kind == "position":
+            query = query.join(Position, Position.id == User.position_id).where(Position.code == code)
+        elif kind == "group":
+            query = query.join(group_member, group_member.c.user_id == User.id)\
+                .join(WorkGroup, WorkGroup.id == group_member.c.group_id).where(WorkGroup.code == code)
+        else:
+            raise ValueError(f"unknown member kind {kind!r} (use one of {', '.join(directory.MEMBER_KINDS)})")
+        with self.database.query() as session:
+            return list(session.scalars(query.order_by(User.username)))
+
+
+def install(database: Database) -> OrgDirectory:
+    """Register the org directory for assignment strategies and return it."""
+    found = OrgDirectory(database)
+    directory.set_directory(found)
+    return found

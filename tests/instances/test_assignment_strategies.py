@@ -1,0 +1,122 @@
+"""Assignment strategies (leader(), superior(), superiors(), role(), department(), ...) and onNoAssignee."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from definitions import service as definitions
+from engine import expressions
+from engine.errors import ExpressionError
+from instances import directory, service
+from instances.errors import ProcessFailure
+from instances.models import ProcessInstance, WorkItem
+from org import service as org
+from org.demo import load_demo
+from org.directory import OrgDirectory, install
+from tests.conftest import read_bundle
+
+
+@pytest.fixture
+def org_db(db):
+    """The demo organisation, registered as the assignment directory for the test."""
+    with db.command() as session:
+        load_demo(session=session)
+    install(db)
+    yield db
+    directory.set_directory(None)
+
+
+def deploy(db, name: str) -> str:
+    with db.command() as session:
+        version, _ = definitions.deploy(session=session, files=read_bundle(f"strategies/{name}.bpmn"),
+                                        actor="designer")
+        return version.key
+
+
+def start(db, key: str, username: str, data: dict | None = None) -> int:
+    with db.command() as session:
+        actor = org.actor_for(org.get_user_or_raise(session=session, username=username))
+        return service.start_instance(session=session, key=key, actor=actor, data=data or {}).id
+
+
+def items(db, instance_id: int) -> dict[str, WorkItem]:
+    with db.query() as session:
+        return {item.element_id: item for item in service.list_open_work_items(session=session,
+                                                                              instance_id=instance_id)}
+
+
+def test_strategies_for_a_staff_member(org_db):
+    found = items(org_db, start(org_db, deploy(org_db, "strategies"), "wang.fang", {"approver_field": "sun.li"}))
+    assert found["t_leader"].assignee == "li.na"
+    assert found["t_superior"].assignee == "li.na"
+    assert found["t_chain"].assignee is None and found["t_chain"].candidate_users == ["li.na", "zhang.wei"]
+    assert found["t_dept"].candidate_users == ["wu.qiang", "zhou.min"]
+    assert found["t_role"].candidate_users == ["admin"]
+    assert found["t_field"].assignee == "sun.li"
+    assert found["t_vars"].assignee == "li.na" and found["t_vars"].candidate_users == ["li.na"]
+    assert found["t_nested"].assignee == "zhang.wei"  # li.na leads sales: her leader is office's
+
+
+def test_leader_of_a_leader_is_the_parent_departments_leader(org_db):
+    found = items(org_db, start(org_db, deploy(org_db, "strategies"), "li.na", {"approver_field": "sun.li"}))
+    assert found["t_leader"].assignee == "zhang.wei"
+    assert found["t_chain"].candidate_users == ["zhang.wei"]
+
+
+def test_org_directory_queries(org_db):
+    found = OrgDirectory(org_db)
+    assert found.superiors("wang.fang", 5) == ["li.na", "zhang.wei"]
+    assert found.department_leader("zhang.wei") is None and found.superior("nobody") is None
+    assert found.members("position", "director") == ["he.jun", "li.na"]
+    assert found.members("group", "crm_rollout") == ["li.na", "luo.bin", "wang.fang", "xu.hui"]
+    with org_db.command() as session:
+        org.set_status(session=session, user=org.get_user_or_raise(session=session, username="wu.qiang"),
+                       status="left")
+    assert found.members("department", "hr") == ["zhou.min"]
+    with pytest.raises(ValueError):
+        found.members("planet", "x")
+
+
+def test_default_policy_falls_back_to_the_initiator(org_db):
+    found = items(org_db, start(org_db, deploy(org_db, "no_assignee_default"), "zhang.wei"))
+    assert found["approve_superior"].assignee == "zhang.wei"
+
+
+def test_admin_policy_offers_the_task_to_administrators(org_db):
+    found = items(org_db, start(org_db, deploy(org_db, "no_assignee_admin"), "zhang.wei"))
+    item = found["approve_superior"]
+    assert item.assignee is None and item.candidate_groups == ["role:admin"]
+
+
+def test_error_policy_names_the_element_and_writes_nothing(org_db):
+    key = deploy(org_db, "no_assignee_error")
+    with pytest.raises(ProcessFailure) as caught:
+        start(org_db, key, "zhang.wei")
+    assert "approve_superior" in str(caught.value) and "nobody to assign" in str(caught.value)
+    with org_db.query() as session:
+        assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 0
+        assert session.scalar(select(func.count()).select_from(WorkItem)) == 0
+    # with a superior there is somebody: the same model runs
+    assert items(org_db, start(org_db, key, "wang.fang"))["approve_superior"].assignee == "li.na"
+
+
+def test_without_a_directory_the_old_behaviour_holds(db):
+    with db.command() as session:
+        load_demo(session=session)
+    directory.set_directory(None)
+    found = items(db, start(db, deploy(db, "strategies"), "wang.fang", {"approver_field": "sun.li"}))
+    assert found["t_leader"].assignee == "wang.fang"  # nobody found: the initiator, as before
+    assert found["t_dept"].assignee == "wang.fang" and found["t_dept"].candidate_users == []
+    assert found["t_field"].assignee == "sun.li"
+
+
+# ------------------------------------------------------------- engine: evaluate(..., functions=)
+def test_evaluate_accepts_extra_functions_for_one_call_only():
+    double = {"double": lambda x: 2 * x}
+    assert expressions.evaluate("${double(n) + 1}", {"n": 4}, functions=double) == 9
+    with pytest.raises(ExpressionError, match="only these helpers"):
+        expressions.evaluate("${double(n)}", {"n": 4})  # compiled with it above, still refused here
+    with pytest.raises(ExpressionError, match="shadow"):
+        expressions.evaluate("len(x)", {"x": []}, functions={"len": len})
+    with pytest.raises(ExpressionError, match="only these helpers"):
+        expressions.evaluate("other(1)", functions=double)
