@@ -60,6 +60,14 @@ class _CountersignMixin:
         finally:
             if local is not _MISSING:
                 child.data[name] = local
+        if my_task.state == TaskState.READY and self.bpmn_id:
+            # The node is decided: leave its count of decisions for the gateways after it.
+            counters = self._counters(my_task)
+            approved, rejected = counters["nrOfApproved"], counters["nrOfRejected"]
+            outcome = "rejected" if rejected > approved else ("approved" if approved else "none")
+            my_task.data[f"{self.bpmn_id}_result"] = {
+                "approved": approved, "rejected": rejected, "instances": counters["nrOfInstances"],
+                "completed": counters["nrOfCompletedInstances"], "outcome": outcome}
 
     def _counters(self, my_task) -> dict:
         instances = list(self._instances(my_task))

@@ -475,7 +475,10 @@ def test_sequential_multi_instance_one_after_the_other():
     assert seen == ["ann", "ben", "cid"]
     assert inst.completed()
     assert inst.data() == {"chain": ["ann", "ben", "cid"], "signed_ann": True, "signed_ben": True,
-                           "signed_cid": True}
+                           "signed_cid": True,
+                           # signatures without a decision: counted as completed, neither approved nor rejected
+                           "approve_step_result": {"approved": 0, "rejected": 0, "instances": 3, "completed": 3,
+                                                   "outcome": "none"}}
 
 
 # ---------------------------------------------------------------- 9. standard loop

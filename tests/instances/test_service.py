@@ -200,3 +200,14 @@ def test_overlong_process_ids_are_refused_clearly(db):
     with db.command() as session, pytest.raises(InvalidDefinition) as info:
         definitions.deploy(session=session, files=files)
     assert "longer than 200 characters" in info.value.message
+
+
+def test_countersign_leaves_its_tally_for_the_gateways_after_it(db):
+    deploy(db, "countersign.bpmn")
+    iid = start(db, key="countersign", data={"approvers": ["bob", "carol", "dave"]})
+    by_user = {i.assignee: i for i in open_items(db, iid)}
+    complete(db, by_user["bob"].id, BOB, decision="reject", comment="no budget")
+    complete(db, by_user["carol"].id, Actor("carol"), decision="reject", comment="no")
+    with db.query() as session:
+        result = session.get(ProcessInstance, iid).data["sign_result"]
+    assert result == {"approved": 0, "rejected": 2, "instances": 3, "completed": 2, "outcome": "rejected"}
