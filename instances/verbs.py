@@ -55,8 +55,9 @@ def _open_item_for(session: Session, work_item_id: int, actor: Actor) -> tuple[W
 
 
 def _require_running(instance: ProcessInstance) -> None:
-    # A suspended, withdrawn or terminated process keeps its open rows but takes no work on them.
-    if instance.status != "running":
+    # A suspended, withdrawn or terminated process keeps its open rows but takes no work on them; during an
+    # incident (a failed timer or message step) people's tasks stay workable, as for completing them.
+    if instance.status not in ("running", "incident"):
         raise Conflict(f"the process is {instance.status}: its tasks cannot be handed on or urged now",
                        details={"id": int(instance.id), "status": instance.status})
 
@@ -75,7 +76,7 @@ def _refuse_while_delegated(item: WorkItem) -> None:
 
 
 def _notify(session: Session, instance: ProcessInstance, to: str, subject: str, **extra) -> None:
-    """Queue a notification in this transaction; the worker sends it after commit."""
+    """Queue a notification in this transaction, to be sent after commit by the messaging worker."""
     session.add(OutboxMessage(instance_id=instance.id, kind="notification",
                               payload={"to": to, "subject": subject, "instance_id": int(instance.id), **extra}))
 

@@ -265,3 +265,19 @@ def test_verbs_refuse_a_process_that_is_not_running(db):
             run(db, verb, work_item_id=task.id, comment=None, **kw)
         assert info.value.details["status"] == "suspended"
     assert item_of(db, task.id).assignee == "bob"
+
+
+def test_tasks_stay_workable_during_an_incident_but_not_when_suspended(db):
+    deploy(db)
+    iid = start(db)
+    [task] = open_items(db, iid)
+    for status, allowed in (("incident", True), ("suspended", False)):
+        with db.command() as session:
+            session.get(ProcessInstance, iid).status = status
+        if allowed:
+            assert run(db, verbs.transfer_task, work_item_id=task.id, actor=BOB, to_user="dave")[0] == "dave"
+            assert complete(db, task.id, DAVE, decision="approve") in ("running", "incident")
+        else:
+            [next_task] = open_items(db, iid)
+            with pytest.raises(Conflict):
+                run(db, verbs.transfer_task, work_item_id=next_task.id, actor=HR_CAROL, to_user="dave")
