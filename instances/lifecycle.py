@@ -84,34 +84,33 @@ def terminate_instance(*, session: Session, instance_id: int, actor: Actor, reas
     return instance
 
 
+def _switch(*, session: Session, instance_id: int, actor: Actor, reason: str | None, verb: str,
+            allowed_from: tuple[str, ...], to_status: str, event: str) -> ProcessInstance:
+    reason = _reason(reason, required=False)
+    instance = lock_instance(session=session, instance_id=instance_id)
+    _require_admin(actor, verb, instance_id)
+    _require_status(instance, allowed_from, event.removeprefix("instance_"))
+    now = utcnow()
+    # next_wake_at is kept either way, so after a resume the worker picks up timers that fell due meanwhile.
+    instance.status = to_status
+    instance.updated_at = now
+    _history(session, instance, event, actor=actor.username, at=now, details={"reason": reason})
+    session.flush()
+    return instance
+
+
 def suspend_instance(*, session: Session, instance_id: int, actor: Actor, reason: str | None = None
                      ) -> ProcessInstance:
     """Pause a running instance (admins only): its tasks, timers and messages wait until it resumes."""
-    reason = _reason(reason, required=False)
-    instance = lock_instance(session=session, instance_id=instance_id)
-    _require_admin(actor, "suspend", instance_id)
-    _require_status(instance, ("running",), "suspended")
-    now = utcnow()
-    instance.status = "suspended"
-    instance.updated_at = now
-    _history(session, instance, "instance_suspended", actor=actor.username, at=now, details={"reason": reason})
-    session.flush()
-    return instance
+    return _switch(session=session, instance_id=instance_id, actor=actor, reason=reason, verb="suspend",
+                   allowed_from=("running",), to_status="suspended", event="instance_suspended")
 
 
 def resume_instance(*, session: Session, instance_id: int, actor: Actor, reason: str | None = None
                     ) -> ProcessInstance:
     """Let a suspended instance run again (admins only); timers that fell due meanwhile fire next."""
-    reason = _reason(reason, required=False)
-    instance = lock_instance(session=session, instance_id=instance_id)
-    _require_admin(actor, "resume", instance_id)
-    _require_status(instance, ("suspended",), "resumed")
-    now = utcnow()
-    instance.status = "running"  # next_wake_at is kept, so the worker picks up timers that are now due
-    instance.updated_at = now
-    _history(session, instance, "instance_resumed", actor=actor.username, at=now, details={"reason": reason})
-    session.flush()
-    return instance
+    return _switch(session=session, instance_id=instance_id, actor=actor, reason=reason, verb="resume",
+                   allowed_from=("suspended",), to_status="running", event="instance_resumed")
 
 
 def others_who_acted(*, session: Session, instance: ProcessInstance) -> list[str]:

@@ -144,34 +144,32 @@ def _comment() -> str | None:
     return (request.form.get("comment") or "").strip() or None
 
 
+def _hand_on(task_id: int, verb, message: str):
+    """Run transfer or delegate for the posted user; refusals are shown on the task page."""
+    try:
+        with command() as session:
+            to_user = recipient(session, request.form.get("to_user"), "to_user")
+            verb(session=session, work_item_id=task_id, actor=current_user.actor, to_user=to_user,
+                 comment=_comment())
+    except (InstanceError, OrgError) as exc:
+        return _refused_here(exc, url_for("tasks.show", task_id=task_id))
+    flash(message % {"name": to_user}, "success")
+    return redirect(url_for("inbox.index"))
+
+
 @bp.post("/<int:task_id>/transfer")
 @login_required
 def transfer(task_id: int):
     """Hand a task over to another person."""
-    try:
-        with command() as session:
-            to_user = recipient(session, request.form.get("to_user"), "to_user")
-            verbs.transfer_task(session=session, work_item_id=task_id, actor=current_user.actor, to_user=to_user,
-                                comment=_comment())
-    except (InstanceError, OrgError) as exc:
-        return _refused_here(exc, url_for("tasks.show", task_id=task_id))
-    flash(_("The task now belongs to %(name)s.", name=to_user), "success")
-    return redirect(url_for("inbox.index"))
+    return _hand_on(task_id, verbs.transfer_task, _("The task now belongs to %(name)s."))
 
 
 @bp.post("/<int:task_id>/delegate")
 @login_required
 def delegate(task_id: int):
     """Ask another person for their opinion; the task comes back to you."""
-    try:
-        with command() as session:
-            to_user = recipient(session, request.form.get("to_user"), "to_user")
-            verbs.delegate_task(session=session, work_item_id=task_id, actor=current_user.actor, to_user=to_user,
-                                comment=_comment())
-    except (InstanceError, OrgError) as exc:
-        return _refused_here(exc, url_for("tasks.show", task_id=task_id))
-    flash(_("Delegated to %(name)s; the task comes back to you with their opinion.", name=to_user), "success")
-    return redirect(url_for("inbox.index"))
+    return _hand_on(task_id, verbs.delegate_task,
+                    _("Delegated to %(name)s; the task comes back to you with their opinion."))
 
 
 @bp.post("/<int:task_id>/resolve")
