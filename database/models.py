@@ -3,6 +3,7 @@ from attachments import models as _attachments  # noqa: F401
 from definitions import models as _definitions  # noqa: F401
 from instances import models as _instances  # noqa: F401
 from org import models as _org  # noqa: F401
+from records import models as _records  # noqa: F401
 
 from .base import Base
 

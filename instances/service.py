@@ -15,7 +15,8 @@ from engine.runtime import ProcessRuntime, StepReport
 from engine.specs import classify_decision
 
 from . import assignment
-from .actors import Actor
+from .actors import SYSTEM, Actor
+from .context import engine_command
 from .errors import Conflict, InstanceNotFound, InvalidInput, NotAllowed, ProcessFailure, WorkItemNotFound
 from .models import HistoryEvent, ProcessInstance, WorkItem, WorkItemCandidate
 
@@ -176,10 +177,11 @@ def start_instance(*, session: Session, key: str, actor: Actor, data: dict | Non
     runtime = definitions.runtime_for(session=session, version=version)
     now = utcnow()
     try:
-        workflow, report = runtime.start({**data, "initiator": actor.username})
-        if start_message is not None:
-            more = runtime.deliver_message(workflow, start_message[0], data, start_message[1])
-            report.completed.extend(more.completed)
+        with engine_command(session, actor) as command:
+            workflow, report = runtime.start({**data, "initiator": actor.username})
+            if start_message is not None:
+                more = runtime.deliver_message(workflow, start_message[0], data, start_message[1])
+                report.completed.extend(more.completed)
     except EngineError as exc:
         raise _failure(exc) from None
     instance = ProcessInstance(definition_id=version.id, definition_key=version.key,
@@ -191,6 +193,7 @@ def start_instance(*, session: Session, key: str, actor: Actor, data: dict | Non
     _history(session, instance, "instance_started", actor=actor.username,
              details={"definition": version.key, "version": version.version, "data": data}, at=now)
     _save(session, instance, runtime, workflow, report, actor=actor.username, now=now, open_items=[])
+    command.finish(instance)
     return instance
 
 
@@ -264,7 +267,8 @@ def complete_task(*, session: Session, work_item_id: int, actor: Actor, data: di
     workflow = _load(runtime, instance)
     now = utcnow()
     try:
-        report = runtime.complete(workflow, item.task_guid, data)
+        with engine_command(session, actor, instance.id) as command:
+            report = runtime.complete(workflow, item.task_guid, data)
     except EngineError as exc:
         raise _failure(exc) from None
     item.status = "completed"
@@ -276,6 +280,7 @@ def complete_task(*, session: Session, work_item_id: int, actor: Actor, data: di
     _history(session, instance, "task_completed", actor=actor.username, element_id=item.element_id,
              work_item=item, details={"decision": item.decision, "comment": comment, "data": data}, at=now)
     _save(session, instance, runtime, workflow, report, actor=actor.username, now=now, open_items=open_items)
+    command.finish(instance)
     return instance
 
 
@@ -323,7 +328,8 @@ def wake_instance(*, session: Session, instance_id: int, now: datetime | None = 
     runtime = _runtime(session, instance)
     workflow = _load(runtime, instance)
     try:
-        report = runtime.fire_timers(workflow)
+        with engine_command(session, SYSTEM, instance.id) as command:
+            report = runtime.fire_timers(workflow)
     except EngineError as exc:
         raise _failure(exc) from None
     if not report.completed:
@@ -331,6 +337,7 @@ def wake_instance(*, session: Session, instance_id: int, now: datetime | None = 
         return False
     _history(session, instance, "timers_fired", actor="system", at=now)
     _save(session, instance, runtime, workflow, report, actor="system", now=now, open_items=open_items)
+    command.finish(instance)
     instance.wake_attempts = 0
     return True
 
@@ -344,12 +351,14 @@ def receive_message(*, session: Session, instance_id: int, name: str, payload: d
     workflow = _load(runtime, instance)
     now = utcnow()
     try:
-        report = runtime.deliver_message(workflow, name, payload, correlations)
+        with engine_command(session, actor, instance.id) as command:
+            report = runtime.deliver_message(workflow, name, payload, correlations)
     except EngineError as exc:
         raise _failure(exc) from None
     _history(session, instance, "message_received", actor=actor.username, at=now,
              details={"name": name, "payload": payload or {}})
     _save(session, instance, runtime, workflow, report, actor=actor.username, now=now, open_items=open_items)
+    command.finish(instance)
     return instance
 
 

@@ -69,3 +69,14 @@ def test_incidents_are_listed_and_retried(cli, monkeypatch):
     assert "running again" in cli("retry", "1", "--as", "admin")
     assert "no incidents" in cli("incidents")
     assert "is running, not in incident" in cli("retry", "1", "--as", "admin", ok=False)
+
+
+def test_db_upgrade_installs_the_core_record_types_once(cli):
+    out = cli("db", "upgrade")
+    assert "record types installed" not in out  # the fixture's first upgrade installed them already
+    import os
+
+    from database import Database
+    from records import service as records
+    with Database(os.environ["DATABASE_URL"]).query() as session:
+        assert "customer" in {v.key for v in records.list_types(session=session)}

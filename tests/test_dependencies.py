@@ -5,19 +5,20 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = {"engine", "definitions", "forms", "instances", "org", "diagrams", "attachments", "database", "webapp"}
+OURS = {"engine", "definitions", "forms", "instances", "org", "diagrams", "attachments", "database", "records", "webapp"}
 ALLOWED = {
     "engine": set(),
-    "database": {"definitions", "instances", "org", "attachments"},  # only database/models.py gathers the domain models
+    "database": {"definitions", "instances", "org", "attachments", "records"},  # only database/models.py gathers the domain models
     "definitions": {"engine", "database", "forms"},
     "forms": {"engine", "database"},
     "instances": {"engine", "database", "definitions", "forms"},
     "org": {"engine", "database", "instances"},
     "diagrams": {"engine"},
     "attachments": {"database"},
+    "records": {"engine", "database", "definitions", "forms", "instances"},
     "webapp": OURS,
 }
-NO_FLASK = {"engine", "definitions", "forms", "instances", "org", "diagrams", "attachments", "database"}
+NO_FLASK = {"engine", "definitions", "forms", "instances", "org", "diagrams", "attachments", "database", "records"}
 NO_DB = {"engine", "diagrams"}
 
 

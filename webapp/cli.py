@@ -86,6 +86,15 @@ def db_upgrade(settings: Settings):
     upgrade(database)
     after = current_revision(database)
     click.echo(f"database at revision {after}" + ("" if before == after else f" (was {before or 'empty'})"))
+    created = _install_core_types(database)
+    if created:
+        click.echo(f"record types installed: {', '.join(created)}")
+
+
+def _install_core_types(database) -> list[str]:
+    from records import service as records
+    with database.command() as session:
+        return records.install_core_types(session=session)
 
 
 def deploy_path(settings: Settings, path: Path, actor: str | None) -> list[str]:
@@ -311,6 +320,7 @@ def demo(settings: Settings):
 
     database = _database(settings)
     upgrade(database)
+    _install_core_types(database)
     for folder in sorted(p for p in settings.bpmn_dir.iterdir() if p.is_dir()):
         for line in deploy_path(settings, folder, "system"):
             click.echo(line)

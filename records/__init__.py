@@ -1,0 +1,2 @@
+"""Record types and records: the CRM's data objects, their links, history and dictionaries."""
+from . import operations as _operations  # noqa: F401  registers record.create / record.update / record.link
