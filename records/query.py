@@ -187,3 +187,11 @@ def titles(*, session: Session, ids: list[int]) -> dict[int, str]:
     if not clean:
         return {}
     return {int(i): t for i, t in session.execute(select(Record.id, Record.title).where(Record.id.in_(clean)))}
+
+
+def counts_by_type(*, session: Session, actor: Actor) -> dict[int, int]:
+    """Count the live records the actor may read, per record type id, in one query."""
+    rows = session.execute(select(Record.type_id, func.count()).where(Record.deleted_at.is_(None),
+                                                                      access.read_clause(actor))
+                           .group_by(Record.type_id))
+    return {int(type_id): int(count) for type_id, count in rows}

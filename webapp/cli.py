@@ -328,6 +328,11 @@ def demo(settings: Settings):
         people = org_demo.load_demo(session=session)
     with database.command() as session:
         started = demo_data.load_demo_requests(session=session)
+    from records.demo import load_demo_records
+    with database.command() as session:
+        customers = load_demo_records(session=session)
+    if customers:
+        click.echo(f"demo customers: {customers}, with contacts, contracts, orders, payments and a complaint")
     click.echo(f"demo organisation: {people} people" + (f"; {started} demo requests started" if started else ""))
     click.echo(f"demo logins (password '{org_demo.DEMO_PASSWORD}' for all):")
     for username, name, dept, _position, _superior, roles, _lang in org_demo.USERS[:6] + org_demo.USERS[8:10]:

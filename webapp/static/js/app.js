@@ -12,3 +12,11 @@ document.addEventListener("submit", function (event) {
     form.appendChild(hidden);
   }
 });
+
+document.addEventListener("submit", function (event) {
+  // Forms marked data-confirm ask first (moving a record to the recycle bin, for example).
+  var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
+  if (message && !window.confirm(message)) {
+    event.preventDefault();
+  }
+}, true);
