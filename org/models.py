@@ -6,9 +6,10 @@ from datetime import datetime
 from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from database.base import Base, UTCDateTime, utcnow
+from database.base import Base, JSONType, UTCDateTime, utcnow
 
 USER_STATUSES = ("active", "left")
+USER_KINDS = ("staff", "customer", "partner")  # customers and partners sign in to their portal only
 LANGUAGES = ("zh_CN", "en")
 
 user_role = Table(
@@ -92,6 +93,9 @@ class User(Base):
     position_id: Mapped[int | None] = mapped_column(ForeignKey("position.id"), nullable=True)
     superior_id: Mapped[int | None] = mapped_column(ForeignKey("org_user.id"), nullable=True, index=True)
     status: Mapped[str] = mapped_column(String(20), default="active")
+    kind: Mapped[str] = mapped_column(String(20), default="staff")
+    portal_record_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    portal_modules: Mapped[list] = mapped_column(JSONType, default=list)
     language: Mapped[str | None] = mapped_column(String(10), nullable=True)
     password_hash: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -142,3 +146,36 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     user: Mapped[User] = relationship()
+
+
+class RoleGrant(Base):
+    """What a role may do on a resource (a record type, `records:*`, `instances`...) and over which records."""
+
+    __tablename__ = "role_grant"
+    __table_args__ = (Index("ix_role_grant_role", "role_code", "resource"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role_code: Mapped[str] = mapped_column(String(64))
+    resource: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(20))
+    scope: Mapped[str] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(150), default="system")
+
+
+class AccessRule(Base):
+    """A finer rule that grants or denies actions to some people (who) on some records (which)."""
+
+    __tablename__ = "access_rule"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    effect: Mapped[str] = mapped_column(String(10))
+    resource: Mapped[str] = mapped_column(String(100))
+    actions: Mapped[list] = mapped_column(JSONType, default=list)
+    who_kind: Mapped[str] = mapped_column(String(30))
+    who: Mapped[str] = mapped_column(String(150), default="")
+    which_kind: Mapped[str] = mapped_column(String(30))
+    which: Mapped[str] = mapped_column(String(150), default="")
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(150), default="system")

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from audit import service as audit
 from database.base import utcnow
 from instances.actors import Actor
 
@@ -111,6 +112,7 @@ def save_user(*, session: Session, username: str, display_name: str, email: str 
         raise Invalid(f"status must be one of {', '.join(USER_STATUSES)}", details={"field": "status"})
     if language and language not in LANGUAGES:
         raise Invalid(f"language must be one of {', '.join(LANGUAGES)}", details={"field": "language"})
+    before = _snapshot(user) if user is not None else None
     target = user or User(username=username)
     target.username = username
     target.display_name = _check_name(display_name, "display_name")
@@ -132,7 +134,22 @@ def save_user(*, session: Session, username: str, display_name: str, email: str 
         set_password(user=target, password=password)
     session.add(target)
     session.flush()
+    after = _snapshot(target)
+    if before != after or password is not None:
+        audit.log(session, action="user.created" if before is None else "user.changed", object_type="user",
+                  object_id=username, summary=target.display_name, before=before,
+                  after={**after, **({"password": "changed"} if password is not None else {})})
     return target
+
+
+def _snapshot(user: User) -> dict:
+    """Describe a user for the audit log (never the password hash)."""
+    return {"display_name": user.display_name, "email": user.email, "phone": user.phone,
+            "department": user.department.code if user.department else None,
+            "position": user.position.code if user.position else None,
+            "superior": user.superior.username if user.superior else None,
+            "roles": sorted(r.code for r in user.roles), "groups": sorted(g.code for g in user.groups),
+            "status": user.status, "language": user.language}
 
 
 def set_password(*, user: User, password: str) -> None:
@@ -148,7 +165,9 @@ def save_unit(*, session: Session, kind: str, code: str, name: str, name_en: str
     if model is None:
         raise Invalid(f"unknown kind '{kind}'", details={"field": "kind"})
     code = _check_code(code, "code")
-    unit = session.scalar(select(model).where(model.code == code)) or model(code=code)
+    unit = session.scalar(select(model).where(model.code == code))
+    before = {"name": unit.name, "name_en": unit.name_en} if unit is not None else None
+    unit = unit or model(code=code)
     unit.name, unit.name_en = _check_name(name), (name_en or "").strip()[:200]
     if model is Department:
         parent = _by_code(session, Department, fields.get("parent"), "parent")
@@ -168,6 +187,10 @@ def save_unit(*, session: Session, kind: str, code: str, name: str, name_en: str
         unit.level = int(fields.get("level", unit.level or 0))
     session.add(unit)
     session.flush()
+    after = {"name": unit.name, "name_en": unit.name_en}
+    if before != after or fields:
+        audit.log(session, action=f"{kind}.saved", object_type=kind, object_id=code, summary=unit.name,
+                  before=before, after={**after, **{k: v for k, v in fields.items() if isinstance(v, str | int)}})
     return unit
 
 
@@ -226,6 +249,8 @@ def authenticate(*, session: Session, username: str, password: str, ip: str = ""
     user = get_user_by_name(session=session, username=name)
     ok = user is not None and user.active and verify_password(user.password_hash, password or "")
     session.add(LoginAttempt(username=name, ip=(ip or "")[:64], at=now, success=ok))
+    audit.log(session, kind="access", actor=name or "?", action="sign_in" if ok else "sign_in_refused",
+              object_type="user", object_id=name)
     if not ok:
         session.flush()
         raise SignInRefused("wrong user name or password", details={"field": "password"})
@@ -249,6 +274,8 @@ def create_token(*, session: Session, user: User, name: str, days: int | None = 
                      expires_at=utcnow() + timedelta(days=days) if days else None)
     session.add(token)
     session.flush()
+    audit.log(session, actor=user.username, action="token.created", object_type="user", object_id=user.username,
+              after={"name": token.name, "prefix": token.prefix, "expires_at": str(token.expires_at or "")})
     return token, secret
 
 
@@ -279,6 +306,8 @@ def revoke_token(*, session: Session, user: User, token_id: int) -> ApiToken:
     if token is None or token.user_id != user.id:
         raise NotFound(f"no token {token_id}", details={"id": token_id})
     token.revoked_at = token.revoked_at or utcnow()
+    audit.log(session, actor=user.username, action="token.revoked", object_type="user", object_id=user.username,
+              before={"name": token.name, "prefix": token.prefix})
     session.flush()
     return token
 
@@ -340,7 +369,10 @@ def set_status(*, session: Session, user: User, status: str) -> User:
     """Mark a user active or left; one who left cannot sign in, and their history stays."""
     if status not in USER_STATUSES:
         raise Invalid(f"status must be one of {', '.join(USER_STATUSES)}", details={"field": "status"})
+    before = user.status
     user.status = status
+    audit.log(session, action="user.status", object_type="user", object_id=user.username,
+              before={"status": before}, after={"status": status})
     session.flush()
     return user
 

@@ -1,39 +1,76 @@
-"""Who may read, create, change and delete records, as one place the finer permission rules will replace.
+"""Who may read, create, change, delete and export records: the organisation's permission model as SQL on `record`.
 
-Until role scopes and row rules arrive, every staff member reads every record (a CRM's shared
-customer base), anyone creates records of active types, the owner, the creator, managers and
-admins change them, and the owner and admins delete and restore them. Lists apply `read_clause`
-in SQL, so the rules never filter after loading.
+`org.permissions` resolves grants and rules into a predicate of atoms; this module maps the atoms to
+columns of `record` (owner, department, author), to process participation (a work item on an instance
+that touched the record) and to a portal company (the company record itself and everything referring
+to it). Single-record checks run the same condition with the record's id, so a list and a page can
+never disagree.
 """
 from __future__ import annotations
 
-from sqlalchemy import true
+from sqlalchemy import and_, exists, false, not_, or_, select, true
+from sqlalchemy.orm import Session
 
 from instances.actors import Actor
+from instances.models import WorkItem
+from org.permissions import Access, Predicate, access_for
 
-EDITOR_GROUPS = frozenset({"role:manager"})
-
-
-def may_read(actor: Actor, record) -> bool:
-    """Tell whether the actor may see a record."""
-    return bool(actor.username)
+from .models import Record, RecordLink, RecordProcess
 
 
-def read_clause(actor: Actor):
-    """Return the SQL condition on `record` rows the actor may see."""
-    return true()
+def resource_of(type_key: str) -> str:
+    """Name the permission resource of a record type."""
+    return f"records:{type_key}"
 
 
-def may_create(actor: Actor, view) -> bool:
-    """Tell whether the actor may create records of a type."""
-    return bool(actor.username)
+def access(session: Session, actor: Actor, type_key: str, action: str) -> Access:
+    """Resolve an actor's access to an action on a record type, cached for the session."""
+    key = ("flowdesk.access", actor, type_key, action)
+    cached = session.info.get(key)
+    if cached is None:
+        cached = access_for(session=session, actor=actor, resource=resource_of(type_key), action=action)
+        session.info[key] = cached
+    return cached
 
 
-def may_edit(actor: Actor, record) -> bool:
-    """Tell whether the actor may change a record."""
-    return actor.is_admin or actor.username in (record.owner, record.created_by) or bool(actor.groups & EDITOR_GROUPS)
+def _sql(predicate: Predicate):
+    if predicate.all:
+        return true()
+    parts = []
+    if predicate.owners:
+        parts.append(Record.owner.in_(sorted(predicate.owners)))
+    if predicate.departments:
+        parts.append(Record.department_id.in_(sorted(predicate.departments)))
+    if predicate.authors:
+        parts.append(Record.created_by.in_(sorted(predicate.authors)))
+    if predicate.participant:
+        me = predicate.participant
+        parts.append(exists().where(RecordProcess.record_id == Record.id,
+                                    WorkItem.instance_id == RecordProcess.instance_id,
+                                    or_(WorkItem.assignee == me, WorkItem.completed_by == me)))
+    if predicate.company is not None:
+        parts.append(or_(Record.id == predicate.company,
+                         exists().where(RecordLink.source_id == Record.id, RecordLink.target_id == predicate.company)))
+    return or_(*parts) if parts else false()
 
 
-def may_delete(actor: Actor, record) -> bool:
-    """Tell whether the actor may delete or restore a record."""
-    return actor.is_admin or actor.username == record.owner
+def clause(session: Session, actor: Actor, type_key: str, action: str = "view"):
+    """Return the SQL condition on `record` rows of a type the actor may act on."""
+    resolved = access(session, actor, type_key, action)
+    if resolved.admin:
+        return true()
+    allowed = _sql(resolved.grant)
+    return and_(allowed, not_(_sql(resolved.deny))) if not resolved.deny.empty else allowed
+
+
+def may(session: Session, actor: Actor, record: Record, type_key: str, action: str) -> bool:
+    """Tell whether the actor may do an action on one record, by the same SQL as the lists."""
+    if access(session, actor, type_key, action).admin:
+        return True
+    return bool(session.scalar(select(exists().where(Record.id == record.id,
+                                                     clause(session, actor, type_key, action)))))
+
+
+def may_create(session: Session, actor: Actor, type_key: str) -> bool:
+    """Tell whether any grant lets the actor create records of a type."""
+    return not access(session, actor, type_key, "create").grant.empty

@@ -6,6 +6,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audit import service as audit
 from database.base import utcnow
 
 from .errors import Invalid, NotFound
@@ -49,9 +50,12 @@ def save_dictionary(*, session: Session, name: str, label: str, label_en: str = 
         raise Invalid("a dictionary needs a label of at most 200 characters", details={"field": "label"})
     checked = _check_items(items)
     row = session.scalar(select(Dictionary).where(Dictionary.name == name))
+    before = {"label": row.label, "items": row.items} if row is not None else None
     if row is None:
         row = Dictionary(name=name)
         session.add(row)
+    audit.log(session, actor=actor, action="dictionary.saved", object_type="dictionary", object_id=name,
+              summary=label, before=before, after={"label": label, "items": checked})
     row.label, row.label_en, row.items = label.strip(), (label_en or "").strip(), checked
     row.note, row.updated_at, row.updated_by = (note or "")[:2000], utcnow(), actor
     session.flush()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from instances.actors import Actor
 from instances.models import ProcessInstance
 
-from . import access, schemas
+from . import access, fields, schemas
 from .errors import Invalid
 from .models import Record, RecordLink, RecordProcess, RecordType
 from .records import get_record_or_raise
@@ -58,7 +58,9 @@ def _kind(view: TypeView, name: str) -> str:
     return prop.get("type", "string") if prop.get("type") in ("integer", "number", "boolean") else "string"
 
 
-def _column(view: TypeView, name: str):
+def _column(view: TypeView, name: str, concealed: frozenset[str] = frozenset()):
+    if name in concealed:  # filtering or sorting on a hidden field would reveal its values
+        raise Invalid(f"'{name}' is not a field of {view.key}", details={"field": name})
     if name in BUILTIN_SORTS:
         return BUILTIN_SORTS[name], ("number" if name == "id" else "string")
     kind = _kind(view, name)
@@ -83,10 +85,10 @@ def _typed(kind: str, value, name: str):
     return str(value)
 
 
-def _condition(view: TypeView, flt: Filter):
+def _condition(view: TypeView, flt: Filter, concealed: frozenset[str]):
     if flt.op not in OPERATORS:
         raise Invalid(f"unknown filter operator '{flt.op}'", details={"field": flt.field})
-    column, kind = _column(view, flt.field)
+    column, kind = _column(view, flt.field, concealed)
     if flt.op == "empty":
         return column.is_(None)
     if flt.op == "set":
@@ -113,9 +115,10 @@ def list_records(*, session: Session, type_key: str, actor: Actor, filters: list
     """Return one page of a type's records the actor may read, filtered, searched and sorted in SQL."""
     view = get_type_or_raise(session=session, key=type_key)
     page, page_size = max(1, int(page)), min(MAX_PAGE_SIZE, max(1, int(page_size)))
-    conditions = [Record.type_id == view.type.id, access.read_clause(actor),
+    concealed = frozenset(fields.hidden(view, actor))
+    conditions = [Record.type_id == view.type.id, access.clause(session, actor, type_key, "view"),
                   Record.deleted_at.is_not(None) if deleted else Record.deleted_at.is_(None)]
-    conditions += [_condition(view, f) for f in filters or []]
+    conditions += [_condition(view, f, concealed) for f in filters or []]
     if search:
         if len(search) > MAX_SEARCH:
             raise Invalid(f"search text is at most {MAX_SEARCH} characters", details={"field": "q"})
@@ -124,7 +127,7 @@ def list_records(*, session: Session, type_key: str, actor: Actor, filters: list
     where = and_(*conditions)
     total = session.scalar(select(func.count()).select_from(Record).where(where)) or 0
     order = sort or view.meta.get("default_sort") or "-updated_at"
-    column, _kind_ = _column(view, order.lstrip("-"))
+    column, _kind_ = _column(view, order.lstrip("-"), concealed)
     ordering = [column.desc().nulls_last() if order.startswith("-") else column.asc().nulls_last(),
                 Record.id.desc()]
     items = list(session.scalars(select(Record).where(where).order_by(*ordering)
@@ -143,23 +146,23 @@ class RelatedList:
 
 
 def related(*, session: Session, record_id: int, actor: Actor, per_list: int = 10) -> list[RelatedList]:
-    """List, per type and field, the live records that point at a record (the customer page's related lists)."""
+    """List, per type and field, the live records the actor may read that point at a record (related lists)."""
     get_record_or_raise(session=session, record_id=record_id, actor=actor)
-    live = and_(Record.deleted_at.is_(None), access.read_clause(actor))
-    counts = session.execute(
-        select(RecordLink.source_type_id, RecordLink.field, func.count(func.distinct(RecordLink.source_id)))
-        .join(Record, Record.id == RecordLink.source_id)
-        .where(RecordLink.target_id == record_id, live)
-        .group_by(RecordLink.source_type_id, RecordLink.field)).all()
+    pairs = session.execute(select(RecordLink.source_type_id, RecordLink.field).distinct()
+                            .where(RecordLink.target_id == record_id)).all()
     types = {t.id: t for t in session.scalars(select(RecordType))}
     out = []
-    for type_id, field, count in counts:
+    for type_id, field in pairs:
         view = get_type_or_raise(session=session, key=types[type_id].key)
-        items = list(session.scalars(
-            select(Record).join(RecordLink, RecordLink.source_id == Record.id)
-            .where(RecordLink.target_id == record_id, RecordLink.field == field,
-                   RecordLink.source_type_id == type_id, live)
-            .order_by(Record.updated_at.desc(), Record.id.desc()).limit(per_list)).unique())
+        where = and_(RecordLink.target_id == record_id, RecordLink.field == field,
+                     RecordLink.source_type_id == type_id, Record.deleted_at.is_(None),
+                     access.clause(session, actor, view.key, "view"))
+        count = session.scalar(select(func.count(func.distinct(Record.id)))
+                               .join(RecordLink, RecordLink.source_id == Record.id).where(where)) or 0
+        if not count:
+            continue
+        items = list(session.scalars(select(Record).join(RecordLink, RecordLink.source_id == Record.id).where(where)
+                                     .order_by(Record.updated_at.desc(), Record.id.desc()).limit(per_list)).unique())
         out.append(RelatedList(view, field, int(count), items))
     return sorted(out, key=lambda r: (r.type.type.name_en or r.type.type.name, r.field))
 
@@ -190,8 +193,10 @@ def titles(*, session: Session, ids: list[int]) -> dict[int, str]:
 
 
 def counts_by_type(*, session: Session, actor: Actor) -> dict[int, int]:
-    """Count the live records the actor may read, per record type id, in one query."""
-    rows = session.execute(select(Record.type_id, func.count()).where(Record.deleted_at.is_(None),
-                                                                      access.read_clause(actor))
-                           .group_by(Record.type_id))
-    return {int(type_id): int(count) for type_id, count in rows}
+    """Count the live records the actor may read, per record type id."""
+    out = {}
+    for record_type in session.scalars(select(RecordType).where(RecordType.active.is_(True))):
+        out[record_type.id] = session.scalar(select(func.count()).select_from(Record).where(
+            Record.type_id == record_type.id, Record.deleted_at.is_(None),
+            access.clause(session, actor, record_type.key, "view"))) or 0
+    return out

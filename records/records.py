@@ -6,12 +6,14 @@ import json
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from audit import service as audit
 from database.base import utcnow
 from database.session import is_postgres
 from forms.schema import FieldError, FormError, validate
 from instances.actors import Actor
+from org.permissions import org_index
 
-from . import access, schemas
+from . import access, fields, schemas
 from .errors import Forbidden, Invalid, NotFound, StaleEdit
 from .models import Record, RecordChange, RecordLink, RecordProcess, RecordType
 from .types import TypeView, get_type_or_raise, type_by_id
@@ -72,7 +74,20 @@ def record_readable(*, session: Session, actor: Actor, type_key: str, record_id:
         return False
     row = session.execute(select(Record, RecordType.key).join(RecordType, RecordType.id == Record.type_id)
                           .where(Record.id == record_id)).first()
-    return bool(row and row[1] == type_key and row[0].deleted_at is None and access.may_read(actor, row[0]))
+    return bool(row and row[1] == type_key and row[0].deleted_at is None
+                and access.may(session, actor, row[0], type_key, "view"))
+
+
+def _department_of(session: Session, username: str) -> int | None:
+    user = org_index(session).users.get(username)
+    return user.department_id if user is not None else None
+
+
+def _field_errors(view: TypeView, actor: Actor, before: dict, after: dict) -> dict[str, FieldError]:
+    """Refuse changes to fields the actor's roles may not edit (field-level permissions)."""
+    locked = fields.not_editable(view, actor)
+    return {name: FieldError("invalid", detail="you may not change this field") for name in locked
+            if before.get(name) != after.get(name)}
 
 
 def create_record(*, session: Session, type_key: str, data: dict, actor: Actor, owner: str | None = None,
@@ -81,12 +96,18 @@ def create_record(*, session: Session, type_key: str, data: dict, actor: Actor, 
     view = get_type_or_raise(session=session, key=type_key)
     if not view.type.active:
         raise Invalid(f"record type '{type_key}' is switched off", details={"field": "type"})
-    if not access.may_create(actor, view):
+    if not access.may_create(session, actor, type_key):
         raise Forbidden(f"{actor.username} may not create {type_key} records", details={"type": type_key})
+    locked = _field_errors(view, actor, {}, data if isinstance(data, dict) else {})
+    if locked:
+        raise FormError(locked)
     data = _check_data(session, view, data, actor)
     now = utcnow()
+    owner = owner or actor.username
+    if department_id is None:
+        department_id = _department_of(session, owner)
     record = Record(type_id=view.type.id, type_version=view.version.version, data=data,
-                    owner=owner or actor.username, department_id=department_id, created_at=now,
+                    owner=owner, department_id=department_id, created_at=now,
                     created_by=actor.username, updated_at=now, updated_by=actor.username)
     refresh_derived(session, record, view.schema, view.meta)
     _change(session, record, actor, "created", {k: [None, v] for k, v in data.items()}, instance_id)
@@ -105,11 +126,11 @@ def get_record_or_raise(*, session: Session, record_id, actor: Actor, type_key: 
     if lock and is_postgres(session):
         query = query.with_for_update()
     record = session.scalar(query)
-    if record is None or (record.deleted_at is not None and not include_deleted) or not access.may_read(actor, record):
+    if record is None or (record.deleted_at is not None and not include_deleted):
         raise NotFound(f"no record {record_id}", details={"id": record_id})
     view = type_by_id(session=session, type_id=record.type_id)
-    if type_key is not None and view.key != type_key:
-        raise NotFound(f"no {type_key} record {record_id}", details={"id": record_id})
+    if (type_key is not None and view.key != type_key) or not access.may(session, actor, record, view.key, "view"):
+        raise NotFound(f"no record {record_id}", details={"id": record_id})
     return record, view
 
 
@@ -117,7 +138,7 @@ def update_record(*, session: Session, record_id: int, data: dict, actor: Actor,
                   replace: bool = False, instance_id: int | None = None) -> Record:
     """Change a record's fields (merged, or replaced whole); a stale lock version is a conflict, never a loss."""
     record, view = get_record_or_raise(session=session, record_id=record_id, actor=actor, lock=True)
-    if not access.may_edit(actor, record):
+    if not access.may(session, actor, record, view.key, "edit"):
         raise Forbidden(f"{actor.username} may not change record {record_id}", details={"id": record_id})
     if lock_version is not None and lock_version != record.lock_version:
         raise StaleEdit(f"record {record_id} was changed by {record.updated_by} at {record.updated_at:%Y-%m-%d %H:%M}"
@@ -131,6 +152,9 @@ def update_record(*, session: Session, record_id: int, data: dict, actor: Actor,
     after = {k: v for k, v in after.items() if v is not None}
     # Fields a newer schema removed stay as they were, readable, but are not checked against it.
     retired = {k: v for k, v in after.items() if k not in view.schema["properties"] and k in before}
+    locked = _field_errors(view, actor, before, after)
+    if locked:
+        raise FormError(locked)
     checked = _check_data(session, view, {k: v for k, v in after.items() if k not in retired}, actor)
     after = {**checked, **retired}
     changes = {k: [before.get(k), after.get(k)] for k in sorted(set(before) | set(after))
@@ -151,8 +175,8 @@ def update_record(*, session: Session, record_id: int, data: dict, actor: Actor,
 
 def delete_record(*, session: Session, record_id: int, actor: Actor, lock_version: int | None = None) -> Record:
     """Move a record to the recycle bin; it can be restored."""
-    record, _view = get_record_or_raise(session=session, record_id=record_id, actor=actor, lock=True)
-    if not access.may_delete(actor, record):
+    record, view = get_record_or_raise(session=session, record_id=record_id, actor=actor, lock=True)
+    if not access.may(session, actor, record, view.key, "delete"):
         raise Forbidden(f"{actor.username} may not delete record {record_id}", details={"id": record_id})
     if lock_version is not None and lock_version != record.lock_version:
         raise StaleEdit(f"record {record_id} changed after you opened it", details={"id": record_id})
@@ -165,9 +189,9 @@ def delete_record(*, session: Session, record_id: int, actor: Actor, lock_versio
 
 def restore_record(*, session: Session, record_id: int, actor: Actor) -> Record:
     """Bring a deleted record back."""
-    record, _view = get_record_or_raise(session=session, record_id=record_id, actor=actor, include_deleted=True,
-                                        lock=True)
-    if not access.may_delete(actor, record):
+    record, view = get_record_or_raise(session=session, record_id=record_id, actor=actor, include_deleted=True,
+                                       lock=True)
+    if not access.may(session, actor, record, view.key, "delete"):
         raise Forbidden(f"{actor.username} may not restore record {record_id}", details={"id": record_id})
     if record.deleted_at is None:
         return record
@@ -182,6 +206,10 @@ def _change(session: Session, record: Record, actor: Actor, action: str, changes
             instance_id: int | None) -> None:
     session.add(RecordChange(record_id=record.id, at=utcnow(), actor=actor.username, action=action,
                              changes=changes, instance_id=instance_id))
+    audit.log(session, actor=actor.username, action=f"record.{action}", object_type="record",
+              object_id=record.id, summary=record.title or f"#{record.id}",
+              before={k: v[0] for k, v in changes.items()} if changes else None,
+              after={k: v[1] for k, v in changes.items()} if changes else None)
 
 
 def history(*, session: Session, record_id: int, actor: Actor, limit: int = 200) -> list[RecordChange]:

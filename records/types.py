@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from audit import service as audit
 from database.base import utcnow
 from forms.schema import FormError, validate
 
@@ -81,6 +82,8 @@ def define_type(*, session: Session, key: str, name: str, name_en: str = "", sch
                                 note="created")
     session.add(version)
     session.flush()
+    audit.log(session, actor=actor, action="record_type.created", object_type="record_type", object_id=key,
+              summary=name, after={"version": 1, "schema": schema, "meta": meta})
     return TypeView(record_type, version)
 
 
@@ -158,6 +161,10 @@ def change_type(*, session: Session, key: str, schema: dict, meta: dict | None =
     version = RecordTypeVersion(type_id=current.type.id, version=number, schema=schema, meta=meta,
                                 created_by=actor, note=(note or "")[:500])
     session.add(version)
+    audit.log(session, actor=actor, action="record_type.changed", object_type="record_type", object_id=key,
+              summary=f"version {number}" + (f": {note}" if note else ""),
+              before={"version": number - 1, "schema": current.schema, "meta": current.meta},
+              after={"version": number, "schema": schema, "meta": meta, "migration": report.as_dict()})
     current.type.current_version = number
     current.type.updated_at = utcnow()
     session.flush()
@@ -242,7 +249,10 @@ def _migrate(session: Session, current: TypeView, schema: dict, meta: dict, *, d
 def set_active(*, session: Session, key: str, active: bool) -> TypeView:
     """Hide a record type from menus and new records (its records stay), or show it again."""
     view = get_type_or_raise(session=session, key=key)
+    before = view.type.active
     view.type.active = bool(active)
     view.type.updated_at = utcnow()
+    audit.log(session, action="record_type.switched_on" if active else "record_type.switched_off",
+              object_type="record_type", object_id=key, before={"active": before}, after={"active": bool(active)})
     session.flush()
     return view

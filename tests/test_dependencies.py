@@ -5,20 +5,21 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = {"engine", "definitions", "forms", "instances", "org", "diagrams", "attachments", "database", "records", "webapp"}
+OURS = {"engine", "definitions", "forms", "instances", "org", "diagrams", "attachments", "audit", "database", "records", "webapp"}
 ALLOWED = {
     "engine": set(),
-    "database": {"definitions", "instances", "org", "attachments", "records"},  # only database/models.py gathers the domain models
+    "database": {"definitions", "instances", "org", "attachments", "records", "audit"},  # only database/models.py gathers the domain models
     "definitions": {"engine", "database", "forms"},
     "forms": {"engine", "database"},
     "instances": {"engine", "database", "definitions", "forms"},
-    "org": {"engine", "database", "instances"},
+    "org": {"engine", "database", "instances", "audit"},
     "diagrams": {"engine"},
     "attachments": {"database"},
-    "records": {"engine", "database", "definitions", "forms", "instances"},
+    "records": {"engine", "database", "definitions", "forms", "instances", "org", "audit"},
+    "audit": {"database"},
     "webapp": OURS,
 }
-NO_FLASK = {"engine", "definitions", "forms", "instances", "org", "diagrams", "attachments", "database", "records"}
+NO_FLASK = {"engine", "definitions", "forms", "instances", "org", "diagrams", "attachments", "database", "records", "audit"}
 NO_DB = {"engine", "diagrams"}
 
 

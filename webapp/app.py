@@ -73,6 +73,20 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_helpers(app: Flask, database: Database) -> None:
+    from audit import service as audit
+
+    @app.before_request
+    def audit_origin():
+        # Every audit entry written while this request runs names its address and signed-in user.
+        username = current_user.username if current_user.is_authenticated else ""
+        g.audit_tokens = audit.set_origin(request.remote_addr or "", username)
+
+    @app.teardown_request
+    def audit_origin_done(_exc):
+        tokens = g.pop("audit_tokens", None)
+        if tokens is not None:
+            audit.reset_origin(tokens)
+
     @app.get("/healthz")
     def health():
         with database.query() as session:

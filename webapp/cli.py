@@ -92,8 +92,10 @@ def db_upgrade(settings: Settings):
 
 
 def _install_core_types(database) -> list[str]:
+    from org.grants import install_default_grants
     from records import service as records
     with database.command() as session:
+        install_default_grants(session=session)
         return records.install_core_types(session=session)
 
 

@@ -13,11 +13,12 @@ from records import operations, service
 from records.models import Record
 from tests.conftest import read_bundle
 
-from .conftest import ANNA, BEN
+from .conftest import ANNA, BEN, load_org
 
 
 def _setup(db):
     with db.command() as session:
+        load_org(session)
         service.install_core_types(session=session)
         customer = service.create_record(session=session, type_key="customer", data={"name": "远航物流"}, actor=BEN)
         definitions.deploy(session=session, files=read_bundle("records/complaint_record.bpmn"), actor="designer")

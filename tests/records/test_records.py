@@ -161,7 +161,8 @@ def test_changing_a_reference_moves_the_record_between_related_lists(core):
         assert service.related(session=session, record_id=second.id, actor=ANNA)[0].count == 1
 
 
-def test_detail_table_references_are_indexed(db):
+def test_detail_table_references_are_indexed(people):
+    db = people
     with db.command() as session:
         service.define_type(session=session, key="product", name="产品", schema={
             "type": "object", "properties": {"name": {"type": "string"}}}, actor="admin")

@@ -66,7 +66,8 @@ def _book_type(db, records=3):
             service.create_record(session=session, type_key="book", data={"title": f"Book {i}"}, actor=ANNA)
 
 
-def test_an_optional_new_field_applies_at_once_and_old_records_stay_valid(db):
+def test_an_optional_new_field_applies_at_once_and_old_records_stay_valid(people):
+    db = people
     _book_type(db)
     schema = copy.deepcopy(BOOK)
     schema["properties"]["isbn"] = {"type": "string", "maxLength": 20}
@@ -82,7 +83,8 @@ def test_an_optional_new_field_applies_at_once_and_old_records_stay_valid(db):
         assert [v.version for v in service.list_versions(session=session, key="book")] == [2, 1]
 
 
-def test_a_new_required_field_is_refused_with_the_reason_then_applied_with_confirmed_defaults(db):
+def test_a_new_required_field_is_refused_with_the_reason_then_applied_with_confirmed_defaults(people):
+    db = people
     _book_type(db)
     schema = copy.deepcopy(BOOK)
     schema["properties"]["language"] = {"type": "string", "enum": ["zh", "en"]}
@@ -104,7 +106,8 @@ def test_a_new_required_field_is_refused_with_the_reason_then_applied_with_confi
         assert {r.data["language"] for r in page.items} == {"zh"}
 
 
-def test_a_narrowed_type_is_refused_while_records_would_break(db):
+def test_a_narrowed_type_is_refused_while_records_would_break(people):
+    db = people
     _book_type(db, records=0)
     with db.command() as session:
         service.create_record(session=session, type_key="book", data={"title": "x", "pages": 500}, actor=ANNA)
@@ -115,7 +118,8 @@ def test_a_narrowed_type_is_refused_while_records_would_break(db):
     assert caught.value.details["examples"][0]["field"] == "pages"
 
 
-def test_a_removed_field_keeps_old_values_readable_unless_the_admin_drops_them(db):
+def test_a_removed_field_keeps_old_values_readable_unless_the_admin_drops_them(people):
+    db = people
     _book_type(db, records=0)
     with db.command() as session:
         record = service.create_record(session=session, type_key="book", data={"title": "x", "pages": 5}, actor=ANNA)
@@ -138,7 +142,8 @@ def test_a_removed_field_keeps_old_values_readable_unless_the_admin_drops_them(d
         assert stored.data == {"title": "y"}
 
 
-def test_changing_the_title_field_retitles_stored_records(db):
+def test_changing_the_title_field_retitles_stored_records(people):
+    db = people
     _book_type(db, records=1)
     schema = copy.deepcopy(BOOK)
     schema["properties"]["code"] = {"type": "string", "default": ""}
@@ -155,7 +160,8 @@ def test_unknown_type_is_not_found(db):
         service.get_type_or_raise(session=session, key="nope")
 
 
-def test_records_are_validated_against_the_type(db):
+def test_records_are_validated_against_the_type(people):
+    db = people
     _book_type(db, records=0)
     with pytest.raises(FormError) as caught, db.command() as session:
         service.create_record(session=session, type_key="book", data={"pages": 0, "colour": "red"}, actor=ANNA)

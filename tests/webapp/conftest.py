@@ -6,6 +6,7 @@ import pytest
 from definitions import service as definitions
 from definitions.bundle import read_path
 from org import demo
+from org.grants import install_default_grants
 from tests.conftest import ROOT
 from webapp.app import create_app
 from webapp.config import Settings
@@ -20,6 +21,7 @@ def app(db, tmp_path):
                         csrf_enabled=False)
     with db.command() as session:
         demo.load_demo(session=session)
+        install_default_grants(session=session)
         definitions.deploy(session=session, files=read_path(ROOT / "bpmn" / "leave_request"), actor="admin")
     application = create_app(settings)
     yield application

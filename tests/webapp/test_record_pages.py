@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from instances.actors import Actor
+from instances.actors import SYSTEM, Actor
 from records import service as records
 
 
@@ -78,7 +78,7 @@ def test_a_stale_edit_shows_the_conflict_and_keeps_the_input(login, crm, db):
     body = response.get_data(as_text=True)
     assert response.status_code == 409 and 'data-testid="conflict"' in body and "我的新名字" in body
     with db.query() as session:
-        assert records.get_record_or_raise(session=session, record_id=crm, actor=Actor("x"))[0].title == "华东机械有限公司"
+        assert records.get_record_or_raise(session=session, record_id=crm, actor=SYSTEM)[0].title == "华东机械有限公司"
 
 
 def test_edit_saves_and_history_shows_the_change(login, crm):

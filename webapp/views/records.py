@@ -124,15 +124,15 @@ def show(key: str, record_id: int):
         processes = records.processes(session=session, record_id=record_id, actor=current_user.actor)
         history = records.history(session=session, record_id=record_id, actor=current_user.actor, limit=50)
         context = display_context(session, view, [record, *[i for r in related for i in r.items]])
+        may_edit, may_delete = _may(session, "edit", record, view), _may(session, "delete", record, view)
     return render_template("records/show.html", record=record, view=view, related=related,
                            empty_related=empty_related, processes=processes, history=history,
-                           may_edit=_may("edit", record), may_delete=_may("delete", record), **context)
+                           may_edit=may_edit, may_delete=may_delete, **context)
 
 
-def _may(what: str, record) -> bool:
+def _may(session, what: str, record, view) -> bool:
     from records import access
-    return access.may_edit(current_user.actor, record) if what == "edit" else access.may_delete(current_user.actor,
-                                                                                                 record)
+    return access.may(session, current_user.actor, record, view.key, what)
 
 
 def _posted(schema: dict) -> tuple[dict, dict]:
@@ -186,7 +186,7 @@ def edit(key: str, record_id: int):
     """Change a record; an edit against a stale version is refused and shows what changed meanwhile."""
     with query() as session:
         record, view = _record_or_404(session, key, record_id)
-        if not _may("edit", record):
+        if not _may(session, "edit", record, view):
             abort(403)
         current_values = _form_values(view, record)
     if request.method == "GET":

@@ -1,0 +1,1 @@
+"""The operation and access log: who did what, when, from where, with before and after."""
