@@ -14,10 +14,15 @@ from .permissions import ACTIONS, EFFECTS, SCOPES, WHICH_KINDS, WHO_KINDS, forge
 
 RESOURCE = re.compile(r"^(\*|records:(\*|[a-z][a-z0-9_]{1,62})|instances)$")
 
-# Everyday defaults: colleagues share their department's customers, managers see their department tree,
-# everyone reads the knowledge base and the catalogue of record types. Admins may change all of it.
+# Everyday defaults: the company's customers, contacts, partners, campaigns and knowledge base are shared
+# reading for all staff (service needs the customer that sales owns); leads, deals, money and tickets are
+# seen within one's department, and managers see their department tree. Admins may change all of it.
 DEFAULT_GRANTS = [
     ("employee", "records:*", "view", "department"),
+    ("employee", "records:customer", "view", "all"),
+    ("employee", "records:contact", "view", "all"),
+    ("employee", "records:partner", "view", "all"),
+    ("employee", "records:campaign", "view", "all"),
     ("employee", "records:*", "create", "own"),
     ("employee", "records:*", "edit", "own"),
     ("employee", "records:*", "delete", "own"),

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from instances.actors import Actor
 from instances.models import WorkItem
-from org.permissions import Access, Predicate, access_for
+from org.permissions import Access, Predicate, RecordFacts, access_for
 
 from .models import Record, RecordLink, RecordProcess
 
@@ -74,3 +74,13 @@ def may(session: Session, actor: Actor, record: Record, type_key: str, action: s
 def may_create(session: Session, actor: Actor, type_key: str) -> bool:
     """Tell whether any grant lets the actor create records of a type."""
     return not access(session, actor, type_key, "create").grant.empty
+
+
+def facts(session: Session, record: Record) -> RecordFacts:
+    """Gather what the permission model looks at on one record, to explain a decision about it."""
+    participants = session.execute(select(WorkItem.assignee, WorkItem.completed_by)
+                                   .join(RecordProcess, RecordProcess.instance_id == WorkItem.instance_id)
+                                   .where(RecordProcess.record_id == record.id))
+    refers_to = session.scalars(select(RecordLink.target_id).where(RecordLink.source_id == record.id))
+    return RecordFacts(int(record.id), record.owner, record.department_id, record.created_by,
+                       frozenset(name for pair in participants for name in pair if name), frozenset(refers_to))

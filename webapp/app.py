@@ -63,9 +63,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from . import api
-    from .views import admin, auth, designer, inbox, instances, processes, proxies, records, tasks
+    from .views import access_admin, admin, auth, designer, inbox, instances, processes, proxies, records, tasks
 
-    for module in (auth, inbox, processes, tasks, instances, designer, admin, proxies, records):
+    for module in (auth, inbox, processes, tasks, instances, designer, admin, proxies, records, access_admin):
         app.register_blueprint(module.bp)
     # The API authenticates with bearer tokens, not the session cookie, so CSRF does not apply to it.
     csrf.exempt(api.bp)

@@ -17,17 +17,19 @@ from records.models import Record
 from .conftest import ADMIN, ANNA, BEN, EVE, MAYA, SAM
 
 
-def _customers(db):
-    """One customer owned by each person; return {owner: id}."""
+def _customers(db, type_key="lead"):
+    """One lead (department-scoped by default) or customer owned by each person; return {owner: id}."""
     ids = {}
     with db.command() as session:
         for actor in (ANNA, BEN, EVE, SAM, MAYA):
-            ids[actor.username] = service.create_record(session=session, type_key="customer", actor=actor,
-                                                        data={"name": f"{actor.username} Ltd"}).id
+            data = {"company": f"{actor.username} Ltd", "status": "new"} if type_key == "lead" \
+                else {"name": f"{actor.username} Ltd"}
+            ids[actor.username] = service.create_record(session=session, type_key=type_key, actor=actor,
+                                                        data=data).id
     return ids
 
 
-def _visible(db, actor, type_key="customer"):
+def _visible(db, actor, type_key="lead"):
     with db.query() as session:
         _view, page = service.list_records(session=session, type_key=type_key, actor=actor, page_size=200)
     return {r.owner for r in page.items}
@@ -75,10 +77,15 @@ def test_subordinates_and_group_scopes(core):
     assert _visible(core, ANNA) == {"anna", "sam"}
 
 
+def test_customers_are_shared_reading_by_default(core):
+    _customers(core, "customer")
+    assert _visible(core, SAM, "customer") == {"anna", "ben", "eve", "sam", "maya"}
+
+
 def test_a_deny_rule_wins_over_grants(core):
     _customers(core)
     with core.command() as session:
-        grants.add_rule(session=session, effect="deny", resource="records:customer", actions=["view"],
+        grants.add_rule(session=session, effect="deny", resource="records:lead", actions=["view"],
                         who_kind="user", who="maya", which_kind="department_tree", which="sales_east", actor="admin")
     assert _visible(core, MAYA) == {"anna", "ben", "maya"}
     assert _visible(core, ADMIN) == {"anna", "ben", "eve", "sam", "maya"}
@@ -92,7 +99,7 @@ def test_a_deny_rule_wins_over_grants(core):
 def test_grant_rules_by_who(core, who_kind, who, sees_sam):
     _customers(core)
     with core.command() as session:
-        grants.add_rule(session=session, effect="grant", resource="records:customer", actions=["view"],
+        grants.add_rule(session=session, effect="grant", resource="records:lead", actions=["view"],
                         who_kind=who_kind, who=who, which_kind="department", which="service", actor="admin")
     got = {a.username for a in (ANNA, BEN, EVE) if "sam" in _visible(core, a)}
     assert got == sees_sam
@@ -109,12 +116,12 @@ def test_position_and_authored_rules(core):
     _customers(core)
     assert _visible(core, SAM) == {"anna", "ben", "eve", "sam", "maya"}
     with core.command() as session:  # maya records a customer that anna will own: anna sees it, and so does maya
-        service.create_record(session=session, type_key="customer", actor=MAYA, owner="sam",
-                              data={"name": "Handed over"})
-        grants.add_rule(session=session, effect="grant", resource="records:customer", actions=["view"],
+        service.create_record(session=session, type_key="lead", actor=MAYA, owner="sam",
+                              data={"company": "Handed over", "status": "new"})
+        grants.add_rule(session=session, effect="grant", resource="records:lead", actions=["view"],
                         who_kind="everyone", which_kind="authored", actor="admin")
     with core.query() as session:
-        _view, page = service.list_records(session=session, type_key="customer", actor=MAYA, search="handed")
+        _view, page = service.list_records(session=session, type_key="lead", actor=MAYA, search="handed")
     assert [r.owner for r in page.items] == ["sam"]
 
 
@@ -141,7 +148,7 @@ def test_taking_part_in_a_process_lets_you_read_its_records(core):
 
 
 def test_portal_users_see_only_their_company(core):
-    ids = _customers(core)
+    ids = _customers(core, "customer")
     with core.command() as session:
         contact = service.create_record(session=session, type_key="contact", actor=ANNA,
                                         data={"name": "王总", "customer": ids["anna"]})
@@ -150,7 +157,7 @@ def test_portal_users_see_only_their_company(core):
         user = org.save_user(session=session, username="portal.wang", display_name="王总")
         user.kind, user.portal_record_id, user.portal_modules = "customer", ids["anna"], ["customer", "contact"]
     portal = Actor("portal.wang")
-    assert _visible(core, portal) == {"anna"}
+    assert _visible(core, portal, "customer") == {"anna"}
     with core.query() as session:
         _view, page = service.list_records(session=session, type_key="contact", actor=portal)
         assert [r.id for r in page.items] == [contact.id]
@@ -162,7 +169,7 @@ def test_portal_users_see_only_their_company(core):
 
 
 def test_field_level_permissions_hide_and_lock_fields(core):
-    ids = _customers(core)
+    ids = _customers(core, "customer")
     with core.command() as session:
         view = service.get_type_or_raise(session=session, key="customer")
         meta = {**view.meta, "field_access": {"credit_limit": {"view": ["finance", "manager"], "edit": ["finance"]}}}
@@ -189,19 +196,19 @@ def test_the_python_and_sql_forms_agree_and_explain(core):
     with core.command() as session:
         grants.add_rule(session=session, effect="deny", resource="records:*", actions=["view"],
                         who_kind="role", who="employee", which_kind="department", which="service", actor="admin")
-        grants.add_rule(session=session, effect="grant", resource="records:customer", actions=["view"],
+        grants.add_rule(session=session, effect="grant", resource="records:lead", actions=["view"],
                         who_kind="everyone", which_kind="department_tree", which="sales", actor="admin")
     with core.query() as session:
         users = {u.username: u for u in session.scalars(select(User))}
         records_ = list(session.scalars(select(Record)))
         for actor in (ANNA, BEN, EVE, SAM, MAYA):
-            resolved = access_for(session=session, actor=actor, resource="records:customer", action="view")
+            resolved = access_for(session=session, actor=actor, resource="records:lead", action="view")
             for record in records_:
                 facts = RecordFacts(record.id, record.owner, record.department_id, record.created_by)
-                assert resolved.allows(facts) == access.may(session, actor, record, "customer", "view"), \
+                assert resolved.allows(facts) == access.may(session, actor, record, "lead", "view"), \
                     (actor.username, record.owner)
         sam_record = next(r for r in records_ if r.owner == "sam")
-        resolved = access_for(session=session, actor=EVE, resource="records:customer", action="view")
+        resolved = access_for(session=session, actor=EVE, resource="records:lead", action="view")
         facts = RecordFacts(sam_record.id, "sam", users["sam"].department_id, "sam")
         reasons = resolved.explain(facts)
     assert not resolved.allows(facts) and [r.effect for r in reasons] == ["deny"]

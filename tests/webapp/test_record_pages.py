@@ -115,3 +115,4 @@ def test_recycle_bin_round_trip(login, crm):
                                   "/records/customer/999999/edit"])
 def test_unknown_types_guessed_ids_and_wrong_types_are_404(login, crm, path):
     assert login("wang.fang").get(path.format(crm=crm)).status_code == 404
+

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from forms import schema as forms
 from org import service as org
+from records import fields as record_fields
 from records import service as records
 from records.schemas import BUILTIN_COLUMNS, referenced_ids, references
 
@@ -23,9 +24,15 @@ class Column:
     field: forms.Field | None
 
 
-def list_columns(view, chosen: list[str]) -> list[Column]:
+def visible_fields(view, actor) -> list[forms.Field]:
+    """Return the type's fields the actor may see, in form order."""
+    concealed = record_fields.hidden(view, actor)
+    return [f for f in forms.fields(view.schema) if f.name not in concealed]
+
+
+def list_columns(view, chosen: list[str], actor) -> list[Column]:
     """Return the columns to show: the reader's choice when valid, else the type's list columns."""
-    by_name = {f.name: f for f in forms.fields(view.schema)}
+    by_name = {f.name: f for f in visible_fields(view, actor)}
     allowed = [c for c in chosen if c in by_name or c in BUILTIN_COLUMNS]
     names = allowed or list(view.meta.get("list_columns") or ["title", "updated_at"])
     columns = []
@@ -37,7 +44,7 @@ def list_columns(view, chosen: list[str]) -> list[Column]:
     return columns
 
 
-def display_context(session, view, items: list) -> dict:
+def display_context(session, view, items: list, actor) -> dict:
     """Gather what the templates need to show values: fields, referenced titles and people's names."""
     ids, people, refs_of = [], set(), {}
     for record in items:
@@ -51,6 +58,6 @@ def display_context(session, view, items: list) -> dict:
             if f.schema.get("x-kind") == "user" and isinstance(data.get(f.name), str):
                 people.add(data[f.name])
     names = org.display_names(session=session, usernames=sorted(people)) if people else {}
-    return {"fields": forms.fields(view.schema), "ref_titles": records.titles(session=session, ids=ids),
+    return {"fields": visible_fields(view, actor), "ref_titles": records.titles(session=session, ids=ids),
             "ref_targets": {ref.path: ref.target for ref in references(view.schema)}, "people": names,
             "chinese": select_locale() == "zh_CN"}

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from diagrams.text import localize
 from forms import schema as forms
 from forms.schema import FormError
+from records import fields as record_fields
 from records import service as records
 from records.errors import Forbidden, Invalid, NotFound, StaleEdit
 from records.query import OPERATORS, Filter
@@ -74,7 +75,7 @@ def list_page(key: str):
     with query() as session:
         view = _type_or_404(session, key)
         filters, shown = _filters_from_args(view)
-        columns = list_columns(view, request.args.getlist("col"))
+        columns = list_columns(view, request.args.getlist("col"), current_user.actor)
         try:
             view, result = records.list_records(session=session, type_key=key, actor=current_user.actor,
                                                 filters=filters, search=request.args.get("q") or None,
@@ -85,7 +86,7 @@ def list_page(key: str):
             view, result = records.list_records(session=session, type_key=key, actor=current_user.actor,
                                                 page_size=PAGE_SIZE, deleted=deleted)
             problem = exc.message
-        context = display_context(session, view, result.items)
+        context = display_context(session, view, result.items, current_user.actor)
     titles = {f.name: f.title for f in context["fields"]}
     search_hint = ", ".join(localize(titles[name], select_locale()) for name in
                             [view.meta.get("title_field"), *view.meta.get("search_fields", [])]
@@ -123,9 +124,11 @@ def show(key: str, record_id: int):
                          if not any(r.type.key == v.key and r.field == ref.path for r in related)]
         processes = records.processes(session=session, record_id=record_id, actor=current_user.actor)
         history = records.history(session=session, record_id=record_id, actor=current_user.actor, limit=50)
-        context = display_context(session, view, [record, *[i for r in related for i in r.items]])
+        context = display_context(session, view, [record, *[i for r in related for i in r.items]],
+                                  current_user.actor)
         may_edit, may_delete = _may(session, "edit", record, view), _may(session, "delete", record, view)
-    return render_template("records/show.html", record=record, view=view, related=related,
+    data = record_fields.visible_data(view, current_user.actor, record.data)
+    return render_template("records/show.html", record=record, data=data, view=view, related=related,
                            empty_related=empty_related, processes=processes, history=history,
                            may_edit=may_edit, may_delete=may_delete, **context)
 
@@ -135,15 +138,26 @@ def _may(session, what: str, record, view) -> bool:
     return access.may(session, current_user.actor, record, view.key, what)
 
 
-def _posted(schema: dict) -> tuple[dict, dict]:
+def _editable_schema(view) -> dict:
+    """The type's schema cut down to the fields the reader may change (only those are read from the post)."""
+    locked = record_fields.not_editable(view, current_user.actor) | record_fields.hidden(view, current_user.actor)
+    schema = dict(view.schema)
+    schema["properties"] = {k: v for k, v in view.schema["properties"].items() if k not in locked}
+    schema["required"] = [k for k in view.schema.get("required", []) if k not in locked]
+    return schema
+
+
+def _posted(view) -> tuple[dict, dict]:
     """Read the posted form into typed data and errors by field."""
-    return forms.check(schema, request.form.to_dict())
+    return forms.check(_editable_schema(view), request.form.to_dict())
 
 
 def _form(view, *, record=None, values=None, errors=None, conflict=None, status=200):
-    fields = forms.fields(view.schema)
+    concealed = record_fields.hidden(view, current_user.actor)
+    locked = record_fields.not_editable(view, current_user.actor)
+    fields = [f for f in forms.fields(view.schema) if f.name not in concealed]
     return render_template("records/form.html", view=view, record=record, fields=fields, values=values or {},
-                           errors=errors or {}, conflict=conflict), status
+                           errors=errors or {}, conflict=conflict, locked=locked), status
 
 
 @bp.route("/<key>/new", methods=["GET", "POST"])
@@ -155,7 +169,7 @@ def new(key: str):
     if request.method == "GET":
         prefill = {k: v for k, v in request.args.items() if k in view.schema["properties"]}
         return _form(view, values=prefill)
-    data, errors = _posted(view.schema)
+    data, errors = _posted(view)
     if errors:
         return _form(view, values=request.form.to_dict(), errors=errors, status=422)
     try:
@@ -173,7 +187,10 @@ def new(key: str):
 
 def _form_values(view, record) -> dict:
     values = {}
+    concealed = record_fields.hidden(view, current_user.actor)
     for f in forms.fields(view.schema):
+        if f.name in concealed:
+            continue
         value = (record.data or {}).get(f.name)
         if value is not None:
             values[f.name] = value
@@ -191,12 +208,12 @@ def edit(key: str, record_id: int):
         current_values = _form_values(view, record)
     if request.method == "GET":
         return _form(view, record=record, values=current_values)
-    data, errors = _posted(view.schema)
+    data, errors = _posted(view)
     if errors:
         return _form(view, record=record, values=request.form.to_dict(), errors=errors, status=422)
     lock = request.form.get("lock_version", "")
     # Fields the form offers but left empty are cleared; fields of older versions are kept by the service.
-    data = {**{f.name: None for f in forms.fields(view.schema)}, **data}
+    data = {**{name: None for name in _editable_schema(view)["properties"]}, **data}
     try:
         with command() as session:
             records.update_record(session=session, record_id=record_id, data=data, actor=current_user.actor,
