@@ -46,3 +46,10 @@ class Base(DeclarativeBase):
     """Declarative base of every Flowdesk table."""
 
     metadata = MetaData(naming_convention=NAMING)
+
+
+def include_object(dialect_name: str):
+    """Return an Alembic include_object hook that leaves out PostgreSQL-only objects on other databases."""
+    def include(obj, _name, _type, _reflected, _compare_to):
+        return dialect_name == "postgresql" or not getattr(obj, "info", {}).get("postgresql_only")
+    return include

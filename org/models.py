@@ -179,3 +179,18 @@ class AccessRule(Base):
     note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(150), default="system")
+
+
+class OrgRevision(Base):
+    """One row counting changes to the organisation and permissions; permission caches compare it."""
+
+    __tablename__ = "org_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# Registers the flush hook that bumps OrgRevision. Imported here, after the models, because any session that
+# changes people or rules has these models loaded; org/__init__ must stay free of imports (the standard
+# library's copy module probes a package named "org" for Jython).
+from . import revision as _revision  # noqa: E402,F401

@@ -28,6 +28,7 @@ from .models import (
     group_member,
     user_role,
 )
+from .revision import current_revision
 
 ACTIONS = ("view", "create", "edit", "delete", "export", "admin")
 SCOPES = ("own", "department", "department_tree", "subordinates", "group", "all")
@@ -107,11 +108,49 @@ class Access:
         return [r for r in self.reasons if r.predicate.matches(facts)]
 
 
+@dataclass(frozen=True)
+class UserFacts:
+    """What permission checks need of a user, detached from any session so it can be cached."""
+
+    id: int
+    username: str
+    department_id: int | None
+    position_id: int | None
+    status: str
+    kind: str
+    portal_record_id: int | None
+    portal_modules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GrantFacts:
+    """A role grant, detached."""
+
+    role_code: str
+    resource: str
+    action: str
+    scope: str
+
+
+@dataclass(frozen=True)
+class RuleFacts:
+    """An access rule, detached."""
+
+    id: int
+    effect: str
+    resource: str
+    actions: tuple[str, ...]
+    who_kind: str
+    who: str
+    which_kind: str
+    which: str
+
+
 @dataclass
 class OrgIndex:
-    """The organisation loaded once per session: people, superiors, department tree, groups and roles."""
+    """The organisation as permission checks see it: people, superiors, department tree, groups, roles, rules."""
 
-    users: dict[str, User] = field(default_factory=dict)
+    users: dict[str, UserFacts] = field(default_factory=dict)
     by_id: dict[int, str] = field(default_factory=dict)
     reports: dict[int, list[int]] = field(default_factory=dict)
     children: dict[int, list[int]] = field(default_factory=dict)
@@ -120,6 +159,8 @@ class OrgIndex:
     groups_of: dict[int, set[str]] = field(default_factory=dict)
     members: dict[str, set[str]] = field(default_factory=dict)
     roles_of: dict[int, set[str]] = field(default_factory=dict)
+    grants: list[GrantFacts] = field(default_factory=list)
+    rules: list[RuleFacts] = field(default_factory=list)
 
     def subtree(self, department_id: int | None) -> frozenset[int]:
         """Return a department and every department below it."""
@@ -145,14 +186,37 @@ class OrgIndex:
         return frozenset(out)
 
 
+_CACHE: dict[str, tuple[int, OrgIndex]] = {}
+
+
 def org_index(session: Session) -> OrgIndex:
-    """Load (once per session) what permission checks need to know about the organisation."""
+    """Return the organisation index: per session, and across requests while the organisation is unchanged.
+
+    Every change to people, units, grants or rules bumps `org_revision` in its own transaction, so a
+    cached index is reused only while the revision it was built at is still the current one.
+    """
     cached = session.info.get("flowdesk.org_index")
     if cached is not None:
         return cached
+    revision = current_revision(session)
+    key = str(session.get_bind().url)
+    hit = _CACHE.get(key)
+    if revision is not None and hit is not None and hit[0] == revision:
+        index = hit[1]
+    else:
+        index = _load_index(session)
+        if revision is not None:
+            _CACHE[key] = (revision, index)
+    session.info["flowdesk.org_index"] = index
+    return index
+
+
+def _load_index(session: Session) -> OrgIndex:
     index = OrgIndex()
     for user in session.scalars(select(User)):
-        index.users[user.username] = user
+        index.users[user.username] = UserFacts(user.id, user.username, user.department_id, user.position_id,
+                                               user.status, user.kind, user.portal_record_id,
+                                               tuple(user.portal_modules or ()))
         index.by_id[user.id] = user.username
         if user.superior_id:
             index.reports.setdefault(user.superior_id, []).append(user.id)
@@ -169,22 +233,22 @@ def org_index(session: Session) -> OrgIndex:
     for user_id, code in session.execute(select(user_role.c.user_id, Role.code)
                                          .join(Role, Role.id == user_role.c.role_id)):
         index.roles_of.setdefault(user_id, set()).add(code)
-    session.info["flowdesk.org_index"] = index
+    index.grants = [GrantFacts(g.role_code, g.resource, g.action, g.scope) for g in session.scalars(select(RoleGrant))]
+    index.rules = [RuleFacts(r.id, r.effect, r.resource, tuple(r.actions or ()), r.who_kind, r.who, r.which_kind,
+                             r.which) for r in session.scalars(select(AccessRule))]
     return index
 
 
+def clear_cache() -> None:
+    """Forget every cached organisation index (tests empty databases under the same address)."""
+    _CACHE.clear()
+
+
 def forget_org_index(session: Session) -> None:
-    """Drop the cached organisation after the organisation or the rules changed in this session."""
+    """Drop the session's cached organisation after the organisation or the rules changed in it."""
     session.info.pop("flowdesk.org_index", None)
-    session.info.pop("flowdesk.grants", None)
-
-
-def _rules(session: Session) -> tuple[list[RoleGrant], list[AccessRule]]:
-    cached = session.info.get("flowdesk.grants")
-    if cached is None:
-        cached = (list(session.scalars(select(RoleGrant))), list(session.scalars(select(AccessRule))))
-        session.info["flowdesk.grants"] = cached
-    return cached
+    for key in [k for k in session.info if isinstance(k, tuple) and k and k[0] == "flowdesk.access"]:
+        session.info.pop(key, None)
 
 
 def _covers(pattern: str, resource: str) -> bool:
@@ -208,15 +272,14 @@ def access_for(*, session: Session, actor: Actor, resource: str, action: str) ->
     roles = set(index.roles_of.get(user.id, ())) if user else set()
     roles |= {g.split(":", 1)[1] for g in actor.groups if g.startswith("role:")}
     grant, deny, reasons = Predicate(), Predicate(), []
-    grants, rules = _rules(session)
-    for row in grants:
+    for row in index.grants:
         if row.role_code in roles and row.action == action and _covers(row.resource, resource):
             predicate = _scope(index, user, me, row.scope)
             grant = grant | predicate
             reasons.append(Reason("role", "grant", f"role {row.role_code}: {row.action} {row.resource} "
                                                    f"({row.scope})", predicate))
-    for rule in rules:
-        if action in (rule.actions or []) and _covers(rule.resource, resource) and _is_who(index, user, roles, rule):
+    for rule in index.rules:
+        if action in rule.actions and _covers(rule.resource, resource) and _is_who(index, user, roles, rule):
             predicate = _which(index, me, rule)
             text = f"rule {rule.id}: {rule.effect} {action} {rule.resource} to {rule.who_kind} {rule.who}".rstrip()
             reasons.append(Reason("rule", rule.effect, f"{text} on {rule.which_kind} {rule.which}".rstrip(),
@@ -233,7 +296,7 @@ def access_for(*, session: Session, actor: Actor, resource: str, action: str) ->
     return Access(grant, deny, tuple(reasons))
 
 
-def _portal_access(user: User, resource: str, action: str) -> Access:
+def _portal_access(user: UserFacts, resource: str, action: str) -> Access:
     enabled = set(user.portal_modules or [])
     if action not in PORTAL_ACTIONS or resource not in {f"records:{m}" for m in enabled} or user.portal_record_id is None:
         return Access(Predicate(), Predicate())
@@ -242,7 +305,7 @@ def _portal_access(user: User, resource: str, action: str) -> Access:
                                                   predicate),))
 
 
-def _scope(index: OrgIndex, user: User | None, me: str, scope: str) -> Predicate:
+def _scope(index: OrgIndex, user: UserFacts | None, me: str, scope: str) -> Predicate:
     own = frozenset({me})
     if scope == "all":
         return Predicate(all=True)
@@ -262,7 +325,7 @@ def _scope(index: OrgIndex, user: User | None, me: str, scope: str) -> Predicate
     return Predicate()
 
 
-def _is_who(index: OrgIndex, user: User | None, roles: set[str], rule: AccessRule) -> bool:
+def _is_who(index: OrgIndex, user: UserFacts | None, roles: set[str], rule: RuleFacts) -> bool:
     kind, value = rule.who_kind, rule.who
     if kind == "everyone":
         return True
@@ -283,7 +346,7 @@ def _is_who(index: OrgIndex, user: User | None, roles: set[str], rule: AccessRul
     return False
 
 
-def _which(index: OrgIndex, me: str, rule: AccessRule) -> Predicate:
+def _which(index: OrgIndex, me: str, rule: RuleFacts) -> Predicate:
     kind, value = rule.which_kind, rule.which
     if kind == "all":
         return Predicate(all=True)

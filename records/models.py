@@ -49,6 +49,9 @@ class Record(Base):
     __table_args__ = (
         Index("ix_record_type_live", "type_id", "deleted_at", "updated_at"),
         Index("ix_record_type_title", "type_id", "title"),
+        # Equality filters on any field become JSONB containment on PostgreSQL, which this index serves.
+        Index("ix_record_data", "data", postgresql_using="gin", postgresql_ops={"data": "jsonb_path_ops"},
+              info={"postgresql_only": True}),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

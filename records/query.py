@@ -4,9 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import Float, Numeric, and_, cast, func, or_, select
+from sqlalchemy import Float, Numeric, and_, cast, func, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
+from database.session import is_postgres
 from instances.actors import Actor
 from instances.models import ProcessInstance
 
@@ -85,7 +87,7 @@ def _typed(kind: str, value, name: str):
     return str(value)
 
 
-def _condition(view: TypeView, flt: Filter, concealed: frozenset[str]):
+def _condition(view: TypeView, flt: Filter, concealed: frozenset[str], postgres: bool = False):
     if flt.op not in OPERATORS:
         raise Invalid(f"unknown filter operator '{flt.op}'", details={"field": flt.field})
     column, kind = _column(view, flt.field, concealed)
@@ -99,6 +101,11 @@ def _condition(view: TypeView, flt: Filter, concealed: frozenset[str]):
         values = flt.value if isinstance(flt.value, list | tuple) else str(flt.value).split(",")
         return column.in_([_typed(kind, v, flt.field) for v in values][:100])
     value = _typed(kind, flt.value, flt.field)
+    if postgres and flt.op == "eq" and flt.field not in BUILTIN_SORTS and kind in ("string", "boolean"):
+        # JSONB containment answers from the GIN index on record.data; ->> would scan every row of the type.
+        return type_coerce(Record.data, JSONB).contains({flt.field: value})
+    if postgres and flt.op == "eq" and kind == "integer" and float(value).is_integer():
+        return type_coerce(Record.data, JSONB).contains({flt.field: int(value)})
     if flt.op == "contains":
         return func.lower(column).like(f"%{_escape(str(value).lower())}%", escape="\\")
     return {"eq": column == value, "ne": or_(column != value, column.is_(None)), "gte": column >= value,
@@ -118,7 +125,8 @@ def list_records(*, session: Session, type_key: str, actor: Actor, filters: list
     concealed = frozenset(fields.hidden(view, actor))
     conditions = [Record.type_id == view.type.id, access.clause(session, actor, type_key, "view"),
                   Record.deleted_at.is_not(None) if deleted else Record.deleted_at.is_(None)]
-    conditions += [_condition(view, f, concealed) for f in filters or []]
+    postgres = is_postgres(session)
+    conditions += [_condition(view, f, concealed, postgres) for f in filters or []]
     if search:
         if len(search) > MAX_SEARCH:
             raise Invalid(f"search text is at most {MAX_SEARCH} characters", details={"field": "q"})

@@ -74,6 +74,8 @@ def _empty(database: Database) -> None:
     from definitions.service import clear_runtime_cache
 
     clear_runtime_cache()  # ids restart in an emptied database, so cached runtimes would be stale
+    from org.permissions import clear_cache
+    clear_cache()
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     if database.dialect == "postgresql":
         with database.engine.begin() as conn:

@@ -6,13 +6,15 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
 from database import Database
+from database.base import include_object
 from database.migrate import current_revision, head_revision, upgrade
 from database.models import metadata
 
 
 def _diff(database: Database) -> list:
     with database.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, "include_object": include_object(connection.dialect.name)})
         return compare_metadata(context, metadata)
 
 

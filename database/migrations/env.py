@@ -2,6 +2,7 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from database.base import include_object
 from database.models import metadata
 
 config = context.config
@@ -12,7 +13,7 @@ def run_migrations() -> None:
     connectable = config.attributes.get("connection")
     if connectable is not None:
         context.configure(connection=connectable, target_metadata=metadata, render_as_batch=True,
-                          compare_type=True)
+                          compare_type=True, include_object=include_object(connectable.dialect.name))
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -20,7 +21,7 @@ def run_migrations() -> None:
                                 poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=metadata, render_as_batch=True,
-                          compare_type=True)
+                          compare_type=True, include_object=include_object(connection.dialect.name))
         with context.begin_transaction():
             context.run_migrations()
 

@@ -1,0 +1,42 @@
+"""A counter bumped by every change to the organisation or the permission rules, so caches know when to reload."""
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.orm import Session
+
+from .models import AccessRule, Department, OrgRevision, Position, Role, RoleGrant, User, WorkGroup
+
+WATCHED = (User, Department, Position, Role, WorkGroup, RoleGrant, AccessRule)
+# Signing in touches these on every login; they do not change who may see what.
+USER_NOISE = frozenset({"last_login_at", "password_hash"})
+
+
+def current_revision(session: Session) -> int | None:
+    """Return the organisation's revision, or None when the counter row is missing (then nothing is cached)."""
+    return session.scalar(select(OrgRevision.value).where(OrgRevision.id == 1))
+
+
+def _changes_org(obj) -> bool:
+    if not isinstance(obj, WATCHED):
+        return False
+    if isinstance(obj, User):
+        state = inspect(obj)
+        changed = {attr.key for attr in state.attrs if attr.history.has_changes()}
+        return bool(changed - USER_NOISE)
+    return True
+
+
+@event.listens_for(Session, "before_flush")
+def _bump(session: Session, _context, _instances) -> None:
+    """Bump the revision in the same transaction as any change to people, units, grants or rules."""
+    touched = any(_changes_org(o) for o in session.new) or any(_changes_org(o) for o in session.deleted) \
+        or any(_changes_org(o) for o in session.dirty if session.is_modified(o))
+    if not touched:
+        return
+    result = session.execute(update(OrgRevision).where(OrgRevision.id == 1).values(value=OrgRevision.value + 1))
+    if result.rowcount == 0:
+        # A counter created anew starts from the clock, so it never repeats a revision a cache still holds.
+        session.execute(OrgRevision.__table__.insert().values(id=1, value=time.time_ns() // 1000 % 2_000_000_000))
+    session.info.pop("flowdesk.org_index", None)
