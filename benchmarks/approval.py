@@ -459,6 +459,7 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-loop", action="store_true", help="skip the 1,000-round rework loop")
     ap.add_argument("--skip-inbox", action="store_true", help="skip the 1,000,000-work-item inbox benchmark")
     ap.add_argument("--skip-rest", action="store_true", help="skip the gunicorn REST benchmark")
+    ap.add_argument("--skip-permissions", action="store_true", help="skip the record permission benchmark")
     args = ap.parse_args(argv)
     n = args.instances or (20 if args.quick else 300)
     preload_n = args.preload if args.preload is not None else (2_000 if args.quick else 100_000)
@@ -544,6 +545,10 @@ def main(argv=None) -> int:
         from . import rest
         print()
         rest.main(["--quick"] if args.quick else [])
+    if not args.skip_postgres and not args.skip_permissions:
+        from . import permissions
+        print()
+        permissions.main(["--quick"] if args.quick else [])
     return 0
 
 
