@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from database.base import utcnow
@@ -19,15 +19,20 @@ STATUSES = ("running", "completed", "incident", "cancelled", "suspended", "withd
 def list_instances(*, session: Session, process: str | None = None, status: str | None = None,
                    initiators: list[str] | None = None, started_from: datetime | None = None,
                    started_to: datetime | None = None, overdue: bool = False, page: int = 1,
-                   page_size: int = 25, visible_to: Actor | None = None) -> tuple[list[ProcessInstance], int]:
-    """Return one page of instances matching the filters, newest first, with the total."""
+                   page_size: int = 25, visible_to: Actor | None = None,
+                   watch=None) -> tuple[list[ProcessInstance], int]:
+    """Return one page of instances matching the filters, newest first, with the total.
+
+    With `visible_to`, only instances the actor takes part in, or (with `watch`, an SQL condition from the
+    permission model) may watch, are listed.
+    """
     if status and status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", details={"field": "status"})
     if page < 1 or not 1 <= page_size <= 200:
         raise InvalidInput("page must be 1 or more and page_size 1 to 200", details={"field": "page"})
     query = select(ProcessInstance)
     if visible_to is not None:
-        query = query.where(visible_clause(visible_to))
+        query = query.where(visible_clause(visible_to) if watch is None else or_(visible_clause(visible_to), watch))
     if process:
         query = query.where(ProcessInstance.definition_key == process)
     if status:

@@ -142,7 +142,7 @@ def resolve_delegation(*, session: Session, work_item_id: int, actor: Actor,
 
 
 def copy_instance(*, session: Session, instance_id: int, actor: Actor, to_users: list[str],
-                  note: str | None = None, watcher: bool = False) -> list[InstanceCopy]:
+                  note: str | None = None, watch=None) -> list[InstanceCopy]:
     """Send a carbon copy of an instance to people; an unread copy to the same person is not repeated (抄送)."""
     if not isinstance(to_users, list) or not to_users:
         raise InvalidInput("to_users must be a non-empty list of user names", details={"field": "to_users"})
@@ -151,7 +151,7 @@ def copy_instance(*, session: Session, instance_id: int, actor: Actor, to_users:
     names = list(dict.fromkeys(_user_name(name, "to_users") for name in to_users))
     note = _comment(note, "note")
     instance = lock_instance(session=session, instance_id=instance_id)
-    if not visibility.may_view(session=session, actor=actor, instance=instance, watcher=watcher):
+    if not visibility.may_view(session=session, actor=actor, instance=instance, watch=watch):
         raise InstanceNotFound(f"no process instance {instance_id}", details={"id": instance_id})
     unread = set(session.scalars(select(InstanceCopy.username).where(
         InstanceCopy.instance_id == instance.id, InstanceCopy.username.in_(names), InstanceCopy.read_at.is_(None))))

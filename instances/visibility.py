@@ -1,4 +1,4 @@
-"""Who may see an instance: the people who take part in it, those copied, managers and admins."""
+"""Who may see an instance: the people who take part in it, those copied, those granted to watch it, admins."""
 from __future__ import annotations
 
 from sqlalchemy import exists, or_, select, true
@@ -8,9 +8,11 @@ from .actors import Actor
 from .models import InstanceCopy, ProcessInstance, WorkItem, WorkItemCandidate
 
 
-def may_view(*, session: Session, actor: Actor, instance: ProcessInstance, watcher: bool = False) -> bool:
-    """Tell whether the actor may see an instance; `watcher` is a manager's right to watch all instances."""
-    if actor.is_admin or watcher or instance.initiator == actor.username:
+def may_view(*, session: Session, actor: Actor, instance: ProcessInstance, watch=None) -> bool:
+    """Tell whether the actor may see an instance; `watch` is an SQL condition of instances they may watch."""
+    if actor.is_admin or instance.initiator == actor.username:
+        return True
+    if watch is not None and session.scalar(select(exists().where(ProcessInstance.id == instance.id, watch))):
         return True
     took_part = exists().where(WorkItem.instance_id == instance.id,
                                or_(WorkItem.assignee == actor.username, WorkItem.completed_by == actor.username))

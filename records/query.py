@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import Float, Numeric, and_, cast, func, or_, select, type_coerce
@@ -63,8 +64,9 @@ def _kind(view: TypeView, name: str) -> str:
 def _column(view: TypeView, name: str, concealed: frozenset[str] = frozenset()):
     if name in concealed:  # filtering or sorting on a hidden field would reveal its values
         raise Invalid(f"'{name}' is not a field of {view.key}", details={"field": name})
-    if name in BUILTIN_SORTS:
-        return BUILTIN_SORTS[name], ("number" if name == "id" else "string")
+    if name in BUILTIN_SORTS and name not in view.schema["properties"]:
+        kind = "number" if name == "id" else "datetime" if name.endswith("_at") else "string"
+        return BUILTIN_SORTS[name], kind
     kind = _kind(view, name)
     element = Record.data[name]
     if kind in ("integer", "number"):
@@ -83,7 +85,18 @@ def _typed(kind: str, value, name: str):
         except (TypeError, ValueError, InvalidOperation):
             raise Invalid(f"'{name}' compares with a number, not '{value}'", details={"field": name}) from None
     if kind == "boolean":
-        return value in (True, "true", "1", "on", "yes")
+        if value in (True, "true", "1", "on", "yes"):
+            return True
+        if value in (False, "false", "0", "off", "no"):
+            return False
+        raise Invalid(f"'{name}' compares with true or false, not '{value}'", details={"field": name})
+    if kind == "datetime":
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            raise Invalid(f"'{name}' compares with a date like 2026-12-31, not '{value}'",
+                          details={"field": name}) from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
     return str(value)
 
 
@@ -101,15 +114,22 @@ def _condition(view: TypeView, flt: Filter, concealed: frozenset[str], postgres:
         values = flt.value if isinstance(flt.value, list | tuple) else str(flt.value).split(",")
         return column.in_([_typed(kind, v, flt.field) for v in values][:100])
     value = _typed(kind, flt.value, flt.field)
-    if postgres and flt.op == "eq" and flt.field not in BUILTIN_SORTS and kind in ("string", "boolean"):
+    if postgres and flt.op == "eq" and flt.field in view.schema["properties"] and kind in ("string", "boolean"):
         # JSONB containment answers from the GIN index on record.data; ->> would scan every row of the type.
         return type_coerce(Record.data, JSONB).contains({flt.field: value})
     if postgres and flt.op == "eq" and kind == "integer" and float(value).is_integer():
         return type_coerce(Record.data, JSONB).contains({flt.field: int(value)})
     if flt.op == "contains":
+        if kind != "string":
+            raise Invalid(f"'{flt.field}' is not text: use eq, gte or lte", details={"field": flt.field})
         return func.lower(column).like(f"%{_escape(str(value).lower())}%", escape="\\")
-    return {"eq": column == value, "ne": or_(column != value, column.is_(None)), "gte": column >= value,
-            "lte": column <= value}[flt.op]
+    if flt.op == "eq":
+        return column == value
+    if flt.op == "ne":
+        return or_(column != value, column.is_(None))
+    if kind == "boolean":
+        raise Invalid(f"'{flt.field}' is true or false: use eq or ne", details={"field": flt.field})
+    return column >= value if flt.op == "gte" else column <= value
 
 
 def _escape(text: str) -> str:

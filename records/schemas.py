@@ -138,7 +138,11 @@ def title_of(meta: dict, data: dict) -> str:
 def search_text_of(meta: dict, data: dict) -> str:
     """Return the lower-cased text a record is found by (its title and search fields)."""
     parts = []
+    # A field shown only to some roles is not searchable: a hit would reveal its value to everyone else.
+    restricted = {name for name, rule in (meta.get("field_access") or {}).items() if (rule or {}).get("view")}
     for name in [meta.get("title_field"), *meta.get("search_fields", [])]:
+        if name in restricted:
+            continue
         value = data.get(name) if name else None
         if value not in (None, "") and str(value).lower() not in parts:
             parts.append(str(value).lower())

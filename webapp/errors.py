@@ -13,6 +13,7 @@ from engine.errors import EngineError
 from forms.schema import FormError
 from instances.errors import InstanceError
 from org.errors import OrgError
+from records.errors import RecordError
 
 log = logging.getLogger("flowdesk.web")
 STATUS = {"invalid": 400, "not_found": 404, "conflict": 409, "forbidden": 403, "unauthorized": 401,
@@ -39,6 +40,7 @@ def register(app) -> None:
     @app.errorhandler(InstanceError)
     @app.errorhandler(OrgError)
     @app.errorhandler(AttachmentError)
+    @app.errorhandler(RecordError)
     def domain_error(exc):
         return error_response(STATUS.get(exc.status, 400), exc.code, exc.message, exc.details)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from database.base import utcnow
 from instances import inbox, service, verbs
@@ -182,7 +182,7 @@ def test_copy_permissions_and_input(db):
     with pytest.raises(InstanceNotFound):  # dave takes no part yet
         run(db, verbs.copy_instance, instance_id=iid, actor=DAVE, to_users=["erin"], note=None)
     run(db, verbs.copy_instance, instance_id=iid, actor=BOB, to_users=["erin"], note=None)  # the approver may
-    run(db, verbs.copy_instance, instance_id=iid, actor=DAVE, to_users=["frank"], note=None, watcher=True)
+    run(db, verbs.copy_instance, instance_id=iid, actor=DAVE, to_users=["frank"], note=None, watch=true())  # a watcher by grant
     for bad in ([], "dave", [""], [3], ["x"] * 51):
         with pytest.raises(InvalidInput) as info:
             run(db, verbs.copy_instance, instance_id=iid, actor=ALICE, to_users=bad, note=None)

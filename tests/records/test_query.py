@@ -85,3 +85,39 @@ def test_bad_sort_and_overlong_search_are_refused(customers):
         _names(customers, sort="-nope")
     with pytest.raises(Invalid):
         _names(customers, search="x" * 500)
+
+
+def test_boolean_date_and_kind_checks(core):
+    with core.command() as session:
+        company = service.create_record(session=session, type_key="customer", actor=ANNA, data={"name": "C"}).id
+        service.create_record(session=session, type_key="contact", actor=ANNA,
+                              data={"name": "甲", "primary": True, "title": "总经理", "customer": company})
+        service.create_record(session=session, type_key="contact", actor=ANNA,
+                              data={"name": "乙", "primary": False, "customer": company})
+    with core.query() as session:
+        def names(*filters, sort=None):
+            _view, page = service.list_records(session=session, type_key="contact", actor=ANNA,
+                                               filters=list(filters), sort=sort)
+            return sorted(r.title for r in page.items)
+        assert names(Filter("primary", "eq", "true")) == ["甲"]
+        assert names(Filter("primary", "ne", "true")) == ["乙"]
+        assert names(Filter("updated_at", "gte", "2000-01-01")) == ["乙", "甲"]
+        assert names(Filter("created_at", "lte", "2000-01-01")) == []
+        # The contact's own "title" field (job title) wins over the built-in display title.
+        assert names(Filter("title", "eq", "总经理")) == ["甲"]
+        for bad in (Filter("primary", "eq", "maybe"), Filter("primary", "gte", "true"),
+                    Filter("primary", "contains", "t"),
+                    Filter("updated_at", "gte", "yesterday")):
+            with pytest.raises(Invalid):
+                names(bad)
+
+
+def test_fields_shown_only_to_some_roles_are_not_searchable(customers):
+    with customers.command() as session:
+        view = service.get_type_or_raise(session=session, key="customer")
+        service.create_record(session=session, type_key="customer", actor=ANNA,
+                              data={"name": "Secretive Ltd", "phone": "555-0199"})
+        meta = {**view.meta, "field_access": {"phone": {"view": ["finance"]}}}
+        service.change_type(session=session, key="customer", schema=view.schema, meta=meta, actor="admin")
+    assert _names(customers, search="0199")[0] == []
+    assert _names(customers, search="secretive")[0] == ["Secretive Ltd"]

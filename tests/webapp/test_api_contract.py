@@ -180,7 +180,9 @@ def test_responses_match_the_document(app, client):
     call(manager, "POST", "/me/proxies/{proxy_id}/revoke", 200, f"/me/proxies/{proxy['id']}/revoke")
     call(manager, "POST", "/me/proxies/{proxy_id}/revoke", 409, f"/me/proxies/{proxy['id']}/revoke")
     call(None, "POST", "/auth/token", 200, json={"username": "wang.fang", "password": "flowdesk-demo"})
-    json_routes = {(path, method) for path, method, _ in _routes(app) if not path.endswith((".svg", ".json"))}
+    # Record routes need the core record types; test_api_records checks them against the document.
+    json_routes = {(path, method) for path, method, _ in _routes(app) if not path.endswith((".svg", ".json"))
+                   and not path.startswith(("/record-types", "/records/", "/dictionaries"))}
     assert seen == json_routes
 
 

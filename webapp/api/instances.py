@@ -10,6 +10,7 @@ from definitions import service as definitions
 from instances import inbox, lifecycle, monitor, service, visibility
 from instances.errors import InstanceNotFound
 from org import service as org
+from org.instance_access import watch_clause
 
 from ..db import command, query
 from . import bp
@@ -37,14 +38,15 @@ def visible_or_404(session, instance_id: int):
     """Return an instance the caller may see, or raise InstanceNotFound."""
     instance = service.get_instance_or_raise(session=session, instance_id=instance_id)
     current = me()
-    if not visibility.may_view(session=session, actor=current.actor, instance=instance, watcher=current.is_manager):
+    if not visibility.may_view(session=session, actor=current.actor, instance=instance,
+                               watch=watch_clause(session, current.actor)):
         raise InstanceNotFound(f"no process instance {instance_id}", details={"id": instance_id})
     return instance
 
 
 @bp.get("/instances")
 def list_instances():
-    """List instances newest first: managers see all, others those they started or take part in."""
+    """List instances newest first: those the caller takes part in or, by the permission model, may watch."""
     page, page_size = page_args()
     current = me()
     status = choice_arg("status", monitor.STATUSES)
@@ -59,7 +61,7 @@ def list_instances():
         rows, total = monitor.list_instances(
             session=session, process=(request.args.get("process") or "").strip() or None, status=status,
             initiators=initiators, started_from=started_from, started_to=started_to, overdue=overdue,
-            page=page, page_size=page_size, visible_to=None if current.is_manager else current.actor)
+            page=page, page_size=page_size, visible_to=current.actor, watch=watch_clause(session, current.actor))
         items = [instance_json(i) for i in rows]
     return jsonify(page_json(items, total, page, page_size))
 

@@ -15,10 +15,14 @@ ERRORS = {  # status -> (response name, description)
     "404": ("NotFound", "No such thing, or the caller may not see it; when a code or user name in the body "
                         "names nothing, details.field names that field."),
     "409": ("Conflict", "The task or instance changed under the caller (already done, claimed by someone else), "
-                        "or a user name or code is taken."),
+                        "a user name or code is taken, a record changed since the caller loaded it "
+                        "(stale_edit), or a record type change would break stored records (incompatible_change, "
+                        "with the report in details)."),
     "413": ("TooLarge", "The upload is too large."),
-    "422": ("Unprocessable", "The data does not fit the form (details name each field), the engine refused it, "
-                             "or an admin would lock themselves out."),
+    "422": ("Unprocessable", "The data does not fit the form or the record type (details name each field), the "
+                             "engine refused it, or an admin would lock themselves out."),
+    "428": ("PreconditionRequired", "A change to a record needs the lock version the caller loaded "
+                                    "(lock_version in the body, or If-Match)."),
     "429": ("TooMany", "Too many failed sign-in attempts: wait 15 minutes."),
 }
 STRING, INTEGER = {"type": "string"}, {"type": "integer"}
@@ -183,6 +187,98 @@ def _lifecycle_paths() -> dict:
     return out
 
 
+def _record_type_paths() -> dict:
+    """Document record types and admin dictionaries."""
+    key = _path("key", "The record type key, e.g. customer.")
+    name = _path("name", "The dictionary name.")
+    detail = _ok("The record type with its schema and versions.", ref("RecordTypeDetail"))
+    return {
+        "/record-types": {
+            "get": _op("records", "List the record types with their current versions.",
+                       _ok("Record types, core ones first.", ref("RecordTypeList")), errors="400",
+                       params=[_query("inactive", "Also the switched-off types.", FLAG)]),
+            "post": _op("records", "Create a record type at version 1 (admins).", detail, status="201",
+                        errors="400 403 409", body=_body(ref("RecordTypeCreateRequest")))},
+        "/record-types/{key}": {
+            "get": _op("records", "Describe a record type: schema, metadata, names and versions.", detail,
+                       errors="400 404", params=[key, _query("version", "An older version to describe.",
+                                                             {"type": "integer", "minimum": 1})]),
+            "put": _op("records", "Save a new version of a record type (admins). Stored records are checked "
+                                  "against it: a change that breaks them answers 409 with the report (checked, "
+                                  "failing, examples, filled, dropped); give defaults and drop_removed with "
+                                  "confirm to migrate them.",
+                       _ok("The new version with the report.", ref("RecordTypeChanged")), errors="400 403 404 409",
+                       params=[key], body=_body(ref("RecordTypeChangeRequest")))},
+        "/record-types/{key}/active": {"post": _op(
+            "records", "Switch a record type off (hidden, no new records; its records stay) or on (admins).",
+            detail, errors="400 403 404", params=[key], body=_body(ref("ActiveRequest")))},
+        "/dictionaries": {"get": _op("records", "List the admin dictionaries (数据字典) with their items.",
+                                     _ok("Dictionaries by name.", ref("DictionaryList")))},
+        "/dictionaries/{name}": {
+            "get": _op("records", "Describe one dictionary.", _ok("The dictionary.", ref("Dictionary")),
+                       errors="404", params=[name]),
+            "put": _op("records", "Create a dictionary or replace its items (admins); switch items off "
+                                  "(active: false) rather than removing them.",
+                       _ok("The dictionary after the change.", ref("Dictionary")), errors="400 403",
+                       params=[name], body=_body(ref("DictionaryRequest")),
+                       extra={"201": _ok("The new dictionary.", ref("Dictionary"))})},
+    }
+
+
+def _record_paths() -> dict:
+    """Document records: lists, create, read, change, delete and restore, history, related lists, processes."""
+    type_key = _path("type_key", "The record type key, e.g. customer.")
+    record = [type_key, _path("record_id", "The record id.", {"type": "integer", "minimum": 0})]
+    one = _ok("The record; its ETag header is the lock version.", ref("Record"))
+    if_match = _param("If-Match", "header", STRING, "The record's lock version (its ETag), instead of lock_version.")
+    change = _body(ref("RecordChangeRequest"))
+    lists = [
+        _query("q", "Words in the title or search fields (each must appear).", {"type": "string", "maxLength": 200}),
+        _query("sort", "A field or -field (or title, owner, created_at, updated_at, id); default from the type."),
+        _query("columns", "Comma list of data fields to return."),
+        _query("deleted", "The recycle bin instead of live records.", FLAG),
+        _query("f.{field}", "Field equals the value (replace {field} by a field name)."),
+        _query("f.{field}__{op}", "Field compared by op: ne, contains, gte, lte, in (comma list), empty, set."),
+        *PAGE]
+    return {
+        "/records/{type_key}": {
+            "get": _op("records", "List a type's records with filters, search, sort and columns.",
+                       _ok("A page of records.", ref("RecordPage")), errors="400 404", params=[type_key, *lists]),
+            "post": _op("records", "Create a record; Location names it.", _ok("The new record.", ref("Record")),
+                        status="201", errors="400 403 404 422", params=[type_key],
+                        body=_body(ref("RecordCreateRequest")))},
+        "/records/{type_key}/{record_id}": {
+            "get": _op("records", "Describe a live record.", one, errors="404", params=record),
+            "patch": _op("records", "Change some fields (null removes one), with the lock version loaded.", one,
+                         errors="400 403 404 409 422 428", params=[*record, if_match], body=change),
+            "put": _op("records", "Replace the record's data whole, with the lock version loaded.", one,
+                       errors="400 403 404 409 422 428", params=[*record, if_match], body=change),
+            "delete": _op("records", "Move the record to the recycle bin (owner and admins).",
+                          _ok("The deleted record.", ref("Record")), errors="400 403 404 409",
+                          params=[*record, if_match])},
+        "/records/{type_key}/{record_id}/restore": {"post": _op(
+            "records", "Bring a record back from the recycle bin (owner and admins).",
+            _ok("The restored record.", ref("Record")), errors="400 403 404", params=record,
+            body=_body({"type": "object", "additionalProperties": False}, required=False))},
+        "/records/{type_key}/{record_id}/history": {"get": _op(
+            "records", "List the record's changes field by field, newest first.",
+            _ok("The history.", ref("RecordHistory")), errors="400 404",
+            params=[*record, _query("limit", "At most this many.", {"type": "integer", "minimum": 1,
+                                                                     "maximum": 1000, "default": 200})])},
+        "/records/{type_key}/{record_id}/related": {"get": _op(
+            "records", "List the records that refer to this one, per type and field, with counts; types that "
+                       "could refer to it give empty lists.",
+            _ok("Related lists.", ref("RelatedLists")), errors="400 404",
+            params=[*record, _query("per_list", "Records per list.", {"type": "integer", "minimum": 1,
+                                                                       "maximum": 50, "default": 10})])},
+        "/records/{type_key}/{record_id}/processes": {"get": _op(
+            "records", "List the process instances the caller may see that created, updated or linked the record.",
+            _ok("Instances with their relation.", ref("RecordProcesses")), errors="400 404",
+            params=[*record, _query("limit", "At most this many.", {"type": "integer", "minimum": 1,
+                                                                     "maximum": 200, "default": 20})])},
+    }
+
+
 def _paths() -> dict:
     inbox_filters = [
         _query("view", "Which list.", {"type": "string", "enum": ["mine", "group", "done", "started", "cc"],
@@ -294,6 +390,8 @@ def _paths() -> dict:
             params=[TASK_ID], body=_body(ref("CompleteRequest"), required=False))},
         **_verb_paths(),
         **_lifecycle_paths(),
+        **_record_type_paths(),
+        **_record_paths(),
         "/openapi.json": {"get": _op("meta", "This document.", _ok("The OpenAPI document.", {"type": "object"}),
                                      public_route=True)},
     }
@@ -310,7 +408,7 @@ def document() -> dict:
                                 "timestamps are ISO-8601, ids are integers."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "tags": [{"name": n} for n in ("auth", "org", "definitions", "instances", "tasks", "meta")],
+        "tags": [{"name": n} for n in ("auth", "org", "definitions", "instances", "tasks", "records", "meta")],
         "paths": _paths(),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",

@@ -63,6 +63,34 @@ DEPARTMENT_FIELDS = {**UNIT_FIELDS,
                                 "description": "The leader's user name; null for none"},
                      "sort": INT32}
 UNIT = _object(id=INTEGER, code=STRING, name=STRING, name_en=STRING)
+ANY = {"description": "Any JSON value"}
+TYPE_META = _object(
+    "", title_field={**STRING, "description": "The field whose value is a record's title"},
+    list_columns={**_array(STRING), "description": "Fields (or title, owner, created_at, updated_at, id) a list shows"},
+    search_fields={**_array(STRING), "description": "Text fields the q search looks in"},
+    default_sort={**STRING, "description": "A field or -field"})
+RECORD_TYPE = _object(key=STRING, name=STRING, name_en=STRING, core=BOOLEAN, active=BOOLEAN,
+                      version={**INTEGER, "description": "The version described"},
+                      current_version=INTEGER, meta=TYPE_META, created_at=WHEN, updated_at=WHEN)
+RECORD_TYPE_FIELDS = {
+    "key": {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,62}$"}, "name": NAME,
+    "name_en": {"type": ["string", "null"], "maxLength": 200},
+    "schema": {**FREE, "description": "JSON Schema (2020-12) of an object: properties (field names are letters, "
+                                      "digits and _), required; x-reference names a record type"},
+    "meta": {"oneOf": [TYPE_META, {"type": "null"}], "description": "List and search settings; left out or null: "
+                                                                      "derived from the schema (or kept, on a change)"},
+}
+RECORD = _object(
+    id=INTEGER, type=STRING, type_version=INTEGER, title=STRING, data=FREE, owner=STRING,
+    department_id=INTEGER_OR_NULL, created_at=WHEN, created_by=STRING, updated_at=WHEN, updated_by=STRING,
+    lock_version={**INTEGER, "description": "Send it back (lock_version or If-Match) to change the record"},
+    deleted_at={**WHEN_OR_NULL, "description": "Set while the record is in the recycle bin"},
+    deleted_by=TEXT_OR_NULL)
+LOCK_VERSION = {"type": "integer", "minimum": 0, "maximum": 2**31 - 1,
+                "description": "The lock_version of the record as loaded; or send If-Match instead"}
+DICTIONARY_ITEM = _object("value", value={"type": "string", "minLength": 1, "maxLength": 100},
+                          label={"type": "string", "maxLength": 200}, label_en={"type": "string", "maxLength": 200},
+                          active={**BOOLEAN, "default": True})
 SCHEMAS = {
     "Error": _object(error=_object(code=STRING, message=STRING, details=FREE)),
     "TokenRequest": {**_object(username=STRING, password=STRING), "additionalProperties": False},
@@ -157,4 +185,49 @@ SCHEMAS = {
                                                                  read_at=WHEN_OR_NULL), {"type": "null"}]}),
     "InboxPage": {"allOf": [_page({"oneOf": [ref("Task"), ref("InboxInstance")]}),
                             _object(view={"type": "string", "enum": ["mine", "group", "done", "started", "cc"]})]},
+    "RecordType": RECORD_TYPE,
+    "RecordTypeList": _object(items=_array(ref("RecordType")), total=INTEGER),
+    "RecordTypeDetail": _extend("RecordType", schema=FREE, versions=_array(_object(
+        version=INTEGER, created_at=WHEN, created_by=STRING, note=STRING))),
+    "ChangeReport": _object(
+        checked={**INTEGER, "description": "Stored records checked against the new schema"},
+        failing={**INTEGER, "description": "Records that would not be valid"},
+        examples=_array(_object(record_id=INTEGER, field=STRING, message=STRING)),
+        filled={**INTEGER, "description": "Records that get defaults"},
+        dropped={**INTEGER, "description": "Records that lose values of removed fields"}),
+    "RecordTypeChanged": _extend("RecordTypeDetail", report=ref("ChangeReport")),
+    "RecordTypeCreateRequest": _closed("key name schema", **RECORD_TYPE_FIELDS),
+    "RecordTypeChangeRequest": _closed(
+        "schema", schema=RECORD_TYPE_FIELDS["schema"], meta=RECORD_TYPE_FIELDS["meta"], name=NAME,
+        name_en=RECORD_TYPE_FIELDS["name_en"],
+        defaults={"type": ["object", "null"], "description": "Values for fields stored records lack"},
+        drop_removed={**BOOLEAN, "default": False, "description": "Remove values of fields the new schema drops"},
+        confirm={**BOOLEAN, "default": False, "description": "Apply a change that rewrites stored records"},
+        note={"type": ["string", "null"], "maxLength": 500}),
+    "ActiveRequest": _closed("active", active=BOOLEAN),
+    "Record": RECORD,
+    "RecordPage": {"allOf": [_page(ref("Record")), _object(type=STRING, columns=_array(STRING))]},
+    "RecordCreateRequest": _closed("data", data={**FREE, "description": "Field values valid against the type's "
+                                                                        "schema; unknown fields are refused"},
+                                   owner={"type": ["string", "null"], "maxLength": 150,
+                                          "description": "An active user's name; the caller when left out"}),
+    "RecordChangeRequest": _closed("data", data=FREE, lock_version=LOCK_VERSION),
+    "RecordHistory": _object(items=_array(_object(
+        id=INTEGER, at=WHEN, actor=STRING,
+        action={"type": "string", "enum": ["created", "updated", "deleted", "restored"]},
+        instance_id={**INTEGER_OR_NULL, "description": "The process instance that made the change"},
+        changes=_array(_object(field=STRING, before=ANY, after=ANY))))),
+    "RelatedLists": _object(items=_array(_object(
+        type=STRING, type_name=STRING, type_name_en=STRING,
+        field={**STRING, "description": "The referring field; table[].column inside a detail table"},
+        count=INTEGER, items={**_array(ref("Record")), "description": "The newest per_list records"},
+        list_url={**TEXT_OR_NULL, "description": "The filtered list of them all (null for detail-table columns)"}))),
+    "RecordProcesses": _object(items=_array(_extend(
+        "Instance", relation={"type": "string", "enum": ["created", "updated", "linked"]}))),
+    "Dictionary": _object(name=STRING, label=STRING, label_en=STRING, items=_array(DICTIONARY_ITEM), note=STRING,
+                          updated_at=WHEN, updated_by=STRING),
+    "DictionaryList": _object(items=_array(ref("Dictionary")), total=INTEGER),
+    "DictionaryRequest": _closed("label items", label=NAME, label_en={"type": ["string", "null"], "maxLength": 200},
+                                 items={**_array(DICTIONARY_ITEM), "minItems": 1, "maxItems": 1000},
+                                 note={"type": ["string", "null"], "maxLength": 2000}),
 }

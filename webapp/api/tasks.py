@@ -8,6 +8,7 @@ from definitions import service as definitions
 from forms.schema import FieldError, hidden_fields
 from instances import inbox, service, verbs
 from instances.errors import InvalidInput
+from org.instance_access import watch_clause
 
 from ..db import command, query
 from ..views.inbox import filter_from_args
@@ -212,7 +213,7 @@ def copy_instance(instance_id: int):
         visible_or_404(session, instance_id)
         names = [recipient(session, name, "to_users") for name in names]
         copies = verbs.copy_instance(session=session, instance_id=instance_id, actor=current.actor, to_users=names,
-                                     note=note, watcher=current.is_manager)
+                                     note=note, watch=watch_clause(session, current.actor))
         sent = [c.username for c in copies]
         out = {"instance_id": instance_id, "sent": sent, "skipped": sorted(set(names) - set(sent)),
                "copies": [copy_json(c) for c in verbs.list_copies(session=session, instance_id=instance_id)]}

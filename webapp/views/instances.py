@@ -14,6 +14,7 @@ from forms import schema as forms
 from instances import inbox, lifecycle, monitor, service, verbs, visibility
 from instances.errors import Conflict, InvalidInput
 from org import service as org
+from org.instance_access import watch_clause
 
 from ..db import command, query
 from ..diagrams import instance_svg
@@ -26,7 +27,7 @@ log = logging.getLogger("flowdesk.web")
 def _visible_or_404(session, instance_id: int):
     instance = service.get_instance_or_raise(session=session, instance_id=instance_id)
     if not visibility.may_view(session=session, actor=current_user.actor, instance=instance,
-                               watcher=current_user.is_manager):
+                               watch=watch_clause(session, current_user.actor)):
         abort(404)
     return instance
 
@@ -86,7 +87,8 @@ def index():
         rows, total = monitor.list_instances(
             session=session, process=args.get("process") or None, status=args.get("status") or None,
             initiators=initiators, started_from=_date(args.get("from"), "from"),
-            started_to=_date(args.get("to"), "to", end=True), overdue=bool(args.get("overdue")), page=page)
+            started_to=_date(args.get("to"), "to", end=True), overdue=bool(args.get("overdue")), page=page,
+            visible_to=current_user.actor, watch=watch_clause(session, current_user.actor))
         processes = inbox.process_choices(session=session)
         departments = org.list_units(session=session, kind="department")
     pages = max(1, -(-total // 25))

@@ -17,6 +17,7 @@ from instances.errors import InstanceError, InvalidInput
 from org import service as org
 from org.errors import NotFound as OrgNotFound
 from org.errors import OrgError
+from org.instance_access import watch_clause
 
 from ..db import command, query
 from ..i18n import select_locale
@@ -215,7 +216,7 @@ def copy(instance_id: int):
             names = [recipient(session, name, "to_users") for name in re.split(r"[\s,;，；]+", raw) if name]
             copies = verbs.copy_instance(session=session, instance_id=instance_id, actor=current_user.actor,
                                          to_users=names, note=(request.form.get("note") or "").strip() or None,
-                                         watcher=current_user.is_manager)
+                                         watch=watch_clause(session, current_user.actor))
             sent = [c.username for c in copies]
     except (InstanceError, OrgError) as exc:
         return _refused_here(exc, back)
