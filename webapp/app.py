@@ -63,7 +63,18 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from . import api
-    from .views import access_admin, admin, auth, designer, inbox, instances, processes, proxies, records, tasks
+    from .views import (
+        access_admin,
+        admin,
+        auth,
+        designer,
+        inbox,
+        instances,
+        processes,
+        proxies,
+        records,
+        tasks,
+    )
 
     for module in (auth, inbox, processes, tasks, instances, designer, admin, proxies, records, access_admin):
         app.register_blueprint(module.bp)
