@@ -1,1 +1,1 @@
-"""JSON-schema forms: validation, coercion of posted values, and what the renderer needs."""
+"""JSON-schema forms: kinds of fields, detail tables, computed and conditional fields, field permissions."""

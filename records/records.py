@@ -15,6 +15,7 @@ from org.permissions import org_index
 
 from . import access, fields, schemas
 from .errors import Forbidden, Invalid, NotFound, StaleEdit
+from .lookups import RecordLookups
 from .models import Record, RecordChange, RecordLink, RecordProcess, RecordType
 from .types import TypeView, get_type_or_raise, type_by_id
 
@@ -39,33 +40,22 @@ def refresh_derived(session: Session, record: Record, schema: dict, meta: dict) 
 
 
 def _check_data(session: Session, view: TypeView, data, actor: Actor) -> dict:
+    """Return the data as the form dialect cleans it (money canonical, computed fields filled, rich text
+    sanitised), or raise FormError by field: unknown fields, wrong values, references the actor cannot read."""
     if not isinstance(data, dict):
         raise Invalid("record data must be a JSON object", details={"field": "data"})
     if len(json.dumps(data, ensure_ascii=False, default=str)) > MAX_DATA_BYTES:
         raise Invalid(f"record data is larger than {MAX_DATA_BYTES} bytes", details={"field": "data"})
-    errors: dict[str, FieldError] = {}
-    unknown = [name for name in data if name not in view.schema["properties"]]
-    for name in unknown:
-        errors[name] = FieldError("invalid", detail="unknown field")
+    errors: dict[str, FieldError] = {name: FieldError("invalid", detail="unknown field")
+                                     for name in data if name not in view.schema["properties"]}
     try:
-        validate(view.schema, data)
+        checked = validate(view.schema, data, lookups=RecordLookups(session, actor))
     except FormError as exc:
         errors = {**exc.errors, **errors}
-    errors.update(_reference_errors(session, view.schema, data, actor))
+        checked = {}
     if errors:
         raise FormError(errors)
-    return data
-
-
-def _reference_errors(session: Session, schema: dict, data: dict, actor: Actor) -> dict[str, FieldError]:
-    """Check every referenced record exists, is of the named type, is live and readable by the actor."""
-    errors = {}
-    for reference in schemas.references(schema):
-        for target in schemas.referenced_ids(data, reference):
-            if not record_readable(session=session, actor=actor, type_key=reference.target, record_id=target):
-                name = reference.path.replace("[].", ".")
-                errors.setdefault(name, FieldError("invalid", detail=f"no {reference.target} record {target}"))
-    return errors
+    return checked
 
 
 def record_readable(*, session: Session, actor: Actor, type_key: str, record_id: int) -> bool:

@@ -72,11 +72,13 @@ def _register_blueprints(app: Flask) -> None:
         instances,
         processes,
         proxies,
+        record_types,
         records,
         tasks,
     )
 
-    for module in (auth, inbox, processes, tasks, instances, designer, admin, proxies, records, access_admin):
+    for module in (auth, inbox, processes, tasks, instances, designer, admin, proxies, records, record_types,
+                   access_admin):
         app.register_blueprint(module.bp)
     # The API authenticates with bearer tokens, not the session cookie, so CSRF does not apply to it.
     csrf.exempt(api.bp)

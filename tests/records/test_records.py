@@ -176,7 +176,7 @@ def test_detail_table_references_are_indexed(people):
     with pytest.raises(FormError) as caught, db.command() as session:
         service.create_record(session=session, type_key="quote", actor=ANNA, data={
             "code": "Q2", "lines": [{"product": 4242, "qty": 1}]})
-    assert "lines.product" in caught.value.errors
+    assert "lines[0].product" in caught.value.errors
     with db.query() as session:
         lists = service.related(session=session, record_id=product.id, actor=ANNA)
     assert [(r.type.key, r.field, r.count) for r in lists] == [("quote", "lines[].product", 1)]

@@ -116,3 +116,46 @@ def test_recycle_bin_round_trip(login, crm):
 def test_unknown_types_guessed_ids_and_wrong_types_are_404(login, crm, path):
     assert login("wang.fang").get(path.format(crm=crm)).status_code == 404
 
+
+def test_a_field_kept_for_managers_is_hidden_and_locked_for_others(login, crm, db):
+    with db.command() as session:
+        view = records.get_type_or_raise(session=session, key="customer")
+        meta = {**view.meta, "field_access": {"credit_limit": {"view": ["manager"], "edit": ["admin"]}}}
+        records.change_type(session=session, key="customer", schema=view.schema, meta=meta, actor="admin")
+    staff = login("wang.fang")
+    for path in (f"/records/customer/{crm}", "/records/customer/?col=name&col=credit_limit",
+                 f"/records/customer/{crm}/edit"):
+        body = staff.get(path).get_data(as_text=True)
+        assert "500,000.00" not in body and "500000.00" not in body and "Credit limit" not in body, path
+    assert "not a field" in staff.get("/records/customer/?f.credit_limit__gte=1").get_data(as_text=True)
+    form = staff.get(f"/records/customer/{crm}/edit").get_data(as_text=True)
+    lock = re.search(r'name="lock_version" value="(\d+)"', form).group(1)
+    response = staff.post(f"/records/customer/{crm}/edit", data={"name": "华东机械有限公司", "credit_limit": "1.00",
+                                                                 "lock_version": lock})
+    assert response.status_code == 302  # the locked field is not read from the post
+    manager = login("li.na")
+    page = manager.get(f"/records/customer/{crm}").get_data(as_text=True)
+    assert "500,000.00" in page
+    assert 'data-testid="readonly-credit_limit"' in manager.get(f"/records/customer/{crm}/edit").get_data(as_text=True)
+
+
+def test_an_order_with_lines_computes_amounts_and_total(login, crm, db):
+    client = login("wang.fang")
+    response = client.post("/records/order/new", data={
+        "number": "SO-9", "customer": str(crm), "status": "draft",
+        "lines-0-item": "主轴轴承", "lines-0-quantity": "3", "lines-0-unit_price": "1200.5",
+        "lines-1-item": "密封圈", "lines-1-quantity": "10", "lines-1-unit_price": "8"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    record_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    with db.query() as session:
+        record, _view = records.get_record_or_raise(session=session, record_id=record_id, actor=SYSTEM)
+    assert [line["amount"] for line in record.data["lines"]] == ["3601.50", "80.00"]
+    assert record.data["total"] == "3681.50"
+    page = client.get(f"/records/customer/{crm}").get_data(as_text=True)
+    assert "SO-9" in page[page.index('data-testid="related-order-customer"'):]
+    bad = client.post("/records/order/new", data={"number": "SO-10", "customer": str(crm),
+                                                  "lines-0-item": "x", "lines-0-quantity": "-1",
+                                                  "lines-0-unit_price": "abc"})
+    body = bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert 'data-testid="error-lines[0].quantity"' in body and 'data-testid="error-lines[0].unit_price"' in body

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from diagrams.errors import DiagramError
 from forms import schema as forms
+from forms.kinds import kind_of, properties
 from forms.schema import FieldError, FormError, SchemaProblem
 from instances.errors import InvalidInput
 from org import service as org
@@ -17,6 +18,7 @@ from org import service as org
 from .. import users
 from ..db import command, query
 from ..errors import error_response
+from ..form_lookups import FormLookups
 from . import bp
 
 MAX_ID = 2**63 - 1  # ids are 64-bit on PostgreSQL; a larger number in a path cannot name anything
@@ -245,26 +247,32 @@ def page_json(items: list, total: int, page: int, page_size: int) -> dict:
             "pages": max(1, -(-total // page_size))}
 
 
-def check_form(schema: dict | None, data: dict, *, extra: dict[str, FieldError] | None = None) -> dict:
-    """Validate JSON data against a form; refuse unknown and attachment fields; raise FormError by field."""
+def check_form(schema: dict | None, data: dict, *, extra: dict[str, FieldError] | None = None, session=None,
+               locked: set[str] | frozenset = frozenset(), context: dict | None = None) -> dict:
+    """Check JSON data against a form and return it checked (computed fields filled); raise FormError by field.
+
+    Unknown fields and files are refused; so is a field the task may not change (`locked`). `context` is the
+    instance data computed and conditional fields may use; `session` answers the lookups (one is opened if None).
+    """
     schema = schema or EMPTY_FORM
-    kinds = {f.name: f.kind for f in forms.fields(schema)}
+    kinds = {name: kind_of(prop) for name, prop in properties(schema).items()}
     errors: dict[str, FieldError] = {}
     for name, value in data.items():
         if name not in kinds:
-            errors[name] = FieldError("invalid", detail="unknown field")
+            errors[name] = FieldError("readonly" if name in locked else "unknown")
         elif kinds[name] == "attachments" and value:
             errors[name] = FieldError("invalid", detail="files cannot be attached through the API")
         elif isinstance(value, str) and len(value) > forms.MAX_TEXT:
             errors[name] = FieldError("too_long", forms.MAX_TEXT)
-    try:
-        forms.validate(schema, data)
-    except FormError as exc:
-        errors = {**exc.errors, **errors}
-    errors.update(extra or {})
+    if session is None:
+        with query() as reading:
+            checked, more = forms.clean(schema, data, lookups=FormLookups(reading, me().actor), context=context)
+    else:
+        checked, more = forms.clean(schema, data, lookups=FormLookups(session, me().actor), context=context)
+    errors = {**more, **errors, **(extra or {})}
     if errors:
         raise FormError(errors)
-    return data
+    return {name: value for name, value in checked.items() if name in kinds}
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -12,7 +12,7 @@ from org.instance_access import watch_clause
 
 from ..db import command, query
 from ..views.inbox import filter_from_args
-from ..views.tasks import recipient
+from ..views.tasks import recipient, task_form
 from . import bp
 from .common import (
     MAX_PAGE,
@@ -102,8 +102,9 @@ def unclaim_task(task_id: int):
     return jsonify(out)
 
 
-def _task_data(schema: dict | None, data: dict, decision: str | None, comment: str | None) -> dict:
-    """Validate completion input like the task page does; raise FormError by field."""
+def _task_data(session, instance, schema: dict | None, data: dict, decision: str | None,
+               comment: str | None) -> dict:
+    """Check completion input like the task page does, under the task's field permissions; raise FormError."""
     errors = {name: FieldError("invalid", detail=f"send {name} at the top level, not inside data")
               for name in ("decision", "comment") if name in data}
     data = {name: value for name, value in data.items() if name not in ("decision", "comment")}
@@ -111,12 +112,16 @@ def _task_data(schema: dict | None, data: dict, decision: str | None, comment: s
         errors["decision"] = FieldError("enum")
     if decision == "reject" and not comment:
         errors["comment"] = FieldError("invalid", detail=_("Say why you reject the request."))
+    form = task_form(session, instance, schema)
     # The decision and comment travel beside the data, but the form's rules (required, length) apply to them.
-    properties = (schema or {}).get("properties", {})
+    properties = form.schema.get("properties", {})
     values = {**data, **{name: value for name, value in (("decision", decision), ("comment", comment))
                          if value is not None and name in properties}}
-    check_form(schema, values, extra=errors)
-    return data
+    checked = check_form(form.schema, values, extra=errors, session=session, locked=form.locked,
+                         context=instance.data or {})
+    # Leaving an editable field out keeps its value; sending null clears it.
+    cleared = {name: None for name in form.editable_instance if name in data and data[name] is None}
+    return {**{k: v for k, v in checked.items() if k not in ("decision", "comment")}, **cleared}
 
 
 @bp.post(f"/tasks/{TASK_ID}/complete")
@@ -127,8 +132,8 @@ def complete_task(task_id: int):
     decision = text_field(body, "decision", limit=50)
     comment = text_field(body, "comment")
     with command() as session:
-        item, _instance, schema = _context(session, task_id)
-        data = _task_data(schema, data, decision, comment)
+        item, instance, schema = _context(session, task_id)
+        data = _task_data(session, instance, schema, data, decision, comment)
         instance = service.complete_task(session=session, work_item_id=task_id, actor=me().actor, data=data,
                                          decision=decision, comment=comment)
         out = task_json(item, instance)

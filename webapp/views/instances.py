@@ -18,6 +18,7 @@ from org.instance_access import watch_clause
 
 from ..db import command, query
 from ..diagrams import instance_svg
+from ..form_lookups import page_lookups
 from ..i18n import select_locale
 
 bp = Blueprint("instances", __name__, url_prefix="/instances")
@@ -37,9 +38,10 @@ def instance_context(session, instance, hidden: set[str] | frozenset = frozenset
     version = definitions.get_version_or_raise(session=session, definition_id=instance.definition_id)
     start_schema = definitions.get_form(session=session, definition_id=version.id,
                                         form_key=definitions.start_form_key(version))
-    start_fields = forms.fields(start_schema) if start_schema else []
+    start_fields = forms.fields(start_schema, page_lookups(session)) if start_schema else []
     titles = {f.name: f for f in start_fields if f.kind != "attachments" and f.name not in hidden}
     data = {k: v for k, v in (instance.data or {}).items() if k not in hidden}
+    shown = [(f, data[f.name]) for f in titles.values() if f.name in data]  # drawn by the forms macros
     if titles:
         summary = [(titles[name].title, titles[name].label_for(data[name]) if titles[name].kind == "choice"
                     else data[name]) for name in titles if name in data]
@@ -58,7 +60,8 @@ def instance_context(session, instance, hidden: set[str] | frozenset = frozenset
     codes = [g for h in history if h.type == "task_created" for g in (h.details or {}).get("candidate_groups", [])]
     codes += [g for item in open_items for g in item.candidate_groups]
     group_names = org.group_labels(session=session, codes=codes, chinese=select_locale() == "zh_CN")
-    return {"instance": instance, "version": version, "summary": summary, "element_names": element_names,
+    return {"instance": instance, "version": version, "summary": summary, "shown": shown,
+            "element_names": element_names,
             "group_names": group_names,
             "diagram_svg": diagram_svg,
             "attachments": attachments.list_for_instance(session=session, instance_id=instance.id),

@@ -11,9 +11,20 @@ from forms import schema as forms
 from instances import service
 
 from ..db import command, query
+from ..errors import error_response
+from ..form_lookups import page_lookups, posted_values
 from ..uploads import save_uploads
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
+EMPTY_FORM = {"type": "object", "properties": {}}
+
+
+@bp.errorhandler(forms.SchemaProblem)
+def _broken_form(exc: forms.SchemaProblem):
+    # A model may be deployed with a form that breaks the form dialect; say so instead of failing with a 500.
+    return error_response(422, "invalid_form_schema",
+                          _("The form of this process cannot be used. Ask its designer to fix it: %(why)s",
+                            why=str(exc)))
 
 
 class _Refused(Exception):
@@ -51,14 +62,15 @@ def start(key: str):
         version, schema = _start_context(session, key)
     errors, values = {}, {}
     if schema is None and request.method == "GET":
-        schema = {"type": "object", "properties": {}}
+        schema = EMPTY_FORM
     if request.method == "POST":
-        values = request.form.to_dict()
-        form_schema = schema or {"type": "object", "properties": {}}
+        posted = posted_values()
+        form_schema = schema or EMPTY_FORM
+        data: dict = {}
         try:
             with command() as session:
                 uploads, upload_errors = save_uploads(session, form_schema, current_user.username)
-                data, errors = forms.check(form_schema, {**values, **uploads})
+                data, errors = forms.check(form_schema, {**posted, **uploads}, lookups=page_lookups(session))
                 errors = {**errors, **upload_errors}
                 if errors:
                     raise _Refused()
@@ -70,7 +82,8 @@ def start(key: str):
                                  actor=current_user.username, instance_id=instance.id)
                 instance_id = instance.id
         except _Refused:
-            pass  # the transaction rolled back; the form is shown again with its errors
+            # The transaction rolled back; the form is shown again with what was typed and its errors.
+            values = forms.render_values(form_schema, posted, data)
         else:
             flash(_("Your request was submitted."), "success")
             return redirect(url_for("instances.show", instance_id=instance_id))
@@ -79,5 +92,7 @@ def start(key: str):
             values["manager"] = current_user.superior
     if schema is None:
         abort(404)
-    return render_template("processes/start.html", version=version, fields=forms.fields(schema),
+    with query() as session:
+        fields = forms.fields(schema, page_lookups(session))
+    return render_template("processes/start.html", version=version, fields=fields,
                            schema=schema, errors=errors, values=values), (422 if errors else 200)

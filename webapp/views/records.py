@@ -1,6 +1,8 @@
 """Record pages: the CRM menu, lists with filters and columns, a record's page with related lists, and its form."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -14,6 +16,7 @@ from records.errors import Forbidden, Invalid, NotFound, StaleEdit
 from records.query import OPERATORS, Filter
 
 from ..db import command, query
+from ..form_lookups import page_lookups, posted_values
 from ..i18n import select_locale
 from .record_display import display_context, list_columns
 
@@ -147,17 +150,27 @@ def _editable_schema(view) -> dict:
     return schema
 
 
-def _posted(view) -> tuple[dict, dict]:
-    """Read the posted form into typed data and errors by field."""
-    return forms.check(_editable_schema(view), request.form.to_dict())
+def _posted(view) -> tuple[dict, dict, dict]:
+    """Read the posted form: (posted text, typed data, errors by field), references checked as the reader sees them."""
+    posted = posted_values()
+    with query() as session:
+        data, errors = forms.check(_editable_schema(view), posted, lookups=page_lookups(session))
+    return posted, data, errors
 
 
 def _form(view, *, record=None, values=None, errors=None, conflict=None, status=200):
     concealed = record_fields.hidden(view, current_user.actor)
     locked = record_fields.not_editable(view, current_user.actor)
-    fields = [f for f in forms.fields(view.schema) if f.name not in concealed]
+    with query() as session:
+        fields = [replace(f, state="readonly") if f.name in locked else f
+                  for f in forms.fields(view.schema, page_lookups(session)) if f.name not in concealed]
     return render_template("records/form.html", view=view, record=record, fields=fields, values=values or {},
-                           errors=errors or {}, conflict=conflict, locked=locked), status
+                           errors=errors or {}, conflict=conflict), status
+
+
+def _again(view, posted: dict, data: dict | None = None) -> dict:
+    """The values to draw a refused form with: what was typed, shaped like stored data."""
+    return forms.render_values(view.schema, posted, data or {})
 
 
 @bp.route("/<key>/new", methods=["GET", "POST"])
@@ -169,18 +182,18 @@ def new(key: str):
     if request.method == "GET":
         prefill = {k: v for k, v in request.args.items() if k in view.schema["properties"]}
         return _form(view, values=prefill)
-    data, errors = _posted(view)
+    posted, data, errors = _posted(view)
     if errors:
-        return _form(view, values=request.form.to_dict(), errors=errors, status=422)
+        return _form(view, values=_again(view, posted, data), errors=errors, status=422)
     try:
         with command() as session:
             record = records.create_record(session=session, type_key=key, data=data, actor=current_user.actor)
             record_id = record.id
     except FormError as exc:
-        return _form(view, values=request.form.to_dict(), errors=exc.errors, status=422)
+        return _form(view, values=_again(view, posted, data), errors=exc.errors, status=422)
     except (Invalid, Forbidden) as exc:
         flash(exc.message, "error")
-        return _form(view, values=request.form.to_dict(), status=400 if isinstance(exc, Invalid) else 403)
+        return _form(view, values=_again(view, posted, data), status=400 if isinstance(exc, Invalid) else 403)
     flash(_("Saved."), "success")
     return redirect(url_for("records.show", key=key, record_id=record_id))
 
@@ -208,9 +221,9 @@ def edit(key: str, record_id: int):
         current_values = _form_values(view, record)
     if request.method == "GET":
         return _form(view, record=record, values=current_values)
-    data, errors = _posted(view)
+    posted, data, errors = _posted(view)
     if errors:
-        return _form(view, record=record, values=request.form.to_dict(), errors=errors, status=422)
+        return _form(view, record=record, values=_again(view, posted, data), errors=errors, status=422)
     lock = request.form.get("lock_version", "")
     # Fields the form offers but left empty are cleared; fields of older versions are kept by the service.
     data = {**{name: None for name in _editable_schema(view)["properties"]}, **data}
@@ -219,9 +232,9 @@ def edit(key: str, record_id: int):
             records.update_record(session=session, record_id=record_id, data=data, actor=current_user.actor,
                                   lock_version=int(lock) if lock.isdigit() else -1)
     except StaleEdit as exc:
-        return _form(view, record=record, values=request.form.to_dict(), conflict=exc, status=409)
+        return _form(view, record=record, values=_again(view, posted, data), conflict=exc, status=409)
     except FormError as exc:
-        return _form(view, record=record, values=request.form.to_dict(), errors=exc.errors, status=422)
+        return _form(view, record=record, values=_again(view, posted, data), errors=exc.errors, status=422)
     except Forbidden:
         abort(403)
     flash(_("Saved."), "success")

@@ -10,7 +10,9 @@ from flask_login import current_user, login_required
 from attachments import service as attachments
 from definitions import service as definitions
 from diagrams.text import localize
+from forms import permissions as field_permissions
 from forms import schema as forms
+from forms.permissions import TaskForm
 from instances import service, verbs
 from instances.actors import SYSTEM
 from instances.errors import InstanceError, InvalidInput
@@ -20,12 +22,22 @@ from org.errors import OrgError
 from org.instance_access import watch_clause
 
 from ..db import command, query
+from ..errors import error_response
+from ..form_lookups import page_lookups, posted_values
 from ..i18n import select_locale
 from ..uploads import save_uploads
 from .instances import _visible_or_404, instance_context
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 DECISIONS = ("approve", "reject")
+
+
+@bp.errorhandler(forms.SchemaProblem)
+def _broken_form(exc: forms.SchemaProblem):
+    # A model may be deployed with a form that breaks the form dialect; say so instead of failing with a 500.
+    return error_response(422, "invalid_form_schema",
+                          _("The form of this process cannot be used. Ask its designer to fix it: %(why)s",
+                            why=str(exc)))
 
 
 class _Refused(Exception):
@@ -39,9 +51,34 @@ def _context(session, task_id: int):
     return item, instance, schema
 
 
-def _task_fields(schema: dict | None) -> list:
-    # The decision comes from the approve/reject buttons and the comment has its own box.
-    return [f for f in forms.fields(schema or {}) if f.name not in ("decision", "comment")]
+def start_form(session, instance) -> dict | None:
+    """Return the start form of the version an instance runs on."""
+    version = definitions.get_version_or_raise(session=session, definition_id=instance.definition_id)
+    return definitions.get_form(session=session, definition_id=version.id,
+                                form_key=definitions.start_form_key(version))
+
+
+def task_form(session, instance, schema: dict | None) -> TaskForm:
+    """Return the task's form with its field permissions applied to the instance's fields."""
+    return field_permissions.task_form(schema, start_form(session, instance), instance.data or {})
+
+
+def _page(session, item, instance, schema, *, values: dict | None = None, errors: dict | None = None) -> dict:
+    """Gather the task page: the instance's fields read-only, the task's inputs, history and diagram."""
+    form = task_form(session, instance, schema)
+    lookups = page_lookups(session)
+    data = instance.data or {}
+    known = {f.name: f for f in forms.fields(start_form(session, instance) or {}, lookups)}
+    known.update({f.name: f for f in forms.fields(schema or {}, lookups) if f.name not in known})
+    shown = [(known[n], data[n]) for n in form.readonly
+             if n in known and n in data and known[n].kind != "attachments" and n not in ("decision", "comment")]
+    context = instance_context(session, instance, form.hidden | set(form.editable_instance))
+    inputs = [f for f in forms.fields(form.schema, lookups)
+              if f.name not in ("decision", "comment") and f.name not in form.recomputed]
+    # The task's own read-only list replaces the instance page's: it follows this step's permissions.
+    return {**context, "item": item, "fields": inputs, "shown": shown, "errors": errors or {},
+            "labels": {name: f.title for name, f in known.items()},
+            "values": form.prefill if values is None else values}
 
 
 @bp.get("/<int:task_id>")
@@ -50,47 +87,50 @@ def show(task_id: int):
     """Show a task with everything needed to decide on it."""
     with query() as session:
         item, instance, schema = _context(session, task_id)
-        context = instance_context(session, instance, forms.hidden_fields(schema))
-    return render_template("tasks/show.html", item=item, fields=_task_fields(schema), errors={}, values={},
-                           **context)
+        page = _page(session, item, instance, schema)
+    return render_template("tasks/show.html", **page)
 
 
 @bp.post("/<int:task_id>/complete")
 @login_required
 def complete(task_id: int):
     """Complete a task with the form, a decision and a comment."""
-    with query() as session:
-        item, instance, schema = _context(session, task_id)
-        context = instance_context(session, instance, forms.hidden_fields(schema))
     decision = request.form.get("decision") or None
     comment = (request.form.get("comment") or "").strip() or None
-    values = request.form.to_dict()
+    posted = posted_values()
     errors = {}
     if decision is not None and decision not in DECISIONS:
         errors["decision"] = forms.FieldError("enum")
     if decision == "reject" and not comment:
         errors["comment"] = forms.FieldError("invalid", detail=_("Say why you reject the request."))
-    fields = _task_fields(schema)
-    if decision:
-        values["decision"] = decision
-    form_schema = schema or {"type": "object", "properties": {}}
+    values = {**posted, **({"decision": decision} if decision else {})}
+    names = [n for n in list(posted) + list(request.files) if n not in ("decision", "comment", "csrf_token")]
+    data: dict = {}
     try:
         with command() as session:
-            uploads, upload_errors = save_uploads(session, form_schema, current_user.username)
-            data, more = forms.check(form_schema, {**values, **uploads})
-            errors = {**more, **upload_errors, **errors}
+            item, instance, schema = _context(session, task_id)
+            form = task_form(session, instance, schema)
+            uploads, upload_errors = save_uploads(session, form.schema, current_user.username)
+            data, more = forms.check(form.schema, {**values, **uploads}, lookups=page_lookups(session),
+                                     context=instance.data or {})
+            errors = {**more, **upload_errors, **form.refused(names), **errors}
             if errors:
                 raise _Refused()
             data.pop("decision", None)
             comment = data.pop("comment", comment)
-            service.complete_task(session=session, work_item_id=task_id, actor=current_user.actor, data=data,
-                                  decision=decision, comment=comment)
+            service.complete_task(session=session, work_item_id=task_id, actor=current_user.actor,
+                                  data=form.cleared(data), decision=decision, comment=comment)
             attachments.link(session=session, ids=[i for ids in uploads.values() for i in ids],
                              actor=current_user.username, instance_id=instance.id, work_item_id=task_id)
+            name = item.name
     except _Refused:
-        return render_template("tasks/show.html", item=item, fields=fields, errors=errors, values=values,
-                               **context), 422
-    flash(_("Done: %(task)s", task=localize(item.name, select_locale())), "success")
+        with query() as session:
+            item, instance, schema = _context(session, task_id)
+            form_schema = task_form(session, instance, schema).schema
+            page = _page(session, item, instance, schema, values=forms.render_values(form_schema, values, data),
+                         errors=errors)
+        return render_template("tasks/show.html", **page), 422
+    flash(_("Done: %(task)s", task=localize(name, select_locale())), "success")
     return redirect(url_for("inbox.index"))
 
 
