@@ -16,6 +16,7 @@ from instances.actors import Actor
 from .errors import Duplicate, Invalid, NotFound, SignInRefused, Throttled
 from .models import (
     LANGUAGES,
+    USER_KINDS,
     USER_STATUSES,
     ApiToken,
     Department,
@@ -35,6 +36,7 @@ TOKEN_PREFIX = "fd_"
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,150}$")
 _CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_MODULE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -94,8 +96,14 @@ def _by_code(session: Session, model, code: str | None, field: str):
 def save_user(*, session: Session, username: str, display_name: str, email: str = "", phone: str = "",
               department: str | None = None, position: str | None = None, superior: str | None = None,
               roles: list[str] | None = None, groups: list[str] | None = None, status: str = "active",
-              language: str | None = None, password: str | None = None, user: User | None = None) -> User:
-    """Create a user, or update one when `user` is given; codes name the department, position, roles."""
+              language: str | None = None, password: str | None = None, user: User | None = None,
+              kind: str | None = None, portal_record_id: int | None = None,
+              portal_modules: list[str] | None = None) -> User:
+    """Create a user, or update one when `user` is given; codes name the department, position, roles.
+
+    A user of kind customer or partner signs in to their portal only: they see the record types listed in
+    `portal_modules`, and only their company's record (`portal_record_id`), what refers to it and their own.
+    """
     username = (username or "").strip()
     if not _USERNAME.match(username):
         raise Invalid("username must be 2-150 letters, digits, '_', '.', '@' or '-'", details={"field": "username"})
@@ -130,6 +138,8 @@ def save_user(*, session: Session, username: str, display_name: str, email: str 
     if groups is not None:
         target.groups = [_by_code(session, WorkGroup, code, "groups") for code in groups]
     target.status, target.language = status, language or None
+    if kind is not None or user is None:
+        _set_portal(target, kind or "staff", portal_record_id, portal_modules)
     if password is not None:
         set_password(user=target, password=password)
     session.add(target)
@@ -142,6 +152,20 @@ def save_user(*, session: Session, username: str, display_name: str, email: str 
     return target
 
 
+def _set_portal(user: User, kind: str, record_id, modules) -> None:
+    if kind not in USER_KINDS:
+        raise Invalid(f"kind must be one of {', '.join(USER_KINDS)}", details={"field": "kind"})
+    if kind == "staff":
+        user.kind, user.portal_record_id, user.portal_modules = "staff", None, []
+        return
+    if not isinstance(record_id, int) or isinstance(record_id, bool) or record_id < 1:
+        raise Invalid("a portal account needs the number of its company's record", details={"field": "portal_record_id"})
+    modules = sorted(set(modules or []))
+    if not all(isinstance(m, str) and _MODULE.match(m) for m in modules):
+        raise Invalid("portal modules are record type keys", details={"field": "portal_modules"})
+    user.kind, user.portal_record_id, user.portal_modules = kind, record_id, modules
+
+
 def _snapshot(user: User) -> dict:
     """Describe a user for the audit log (never the password hash)."""
     return {"display_name": user.display_name, "email": user.email, "phone": user.phone,
@@ -149,7 +173,8 @@ def _snapshot(user: User) -> dict:
             "position": user.position.code if user.position else None,
             "superior": user.superior.username if user.superior else None,
             "roles": sorted(r.code for r in user.roles), "groups": sorted(g.code for g in user.groups),
-            "status": user.status, "language": user.language}
+            "status": user.status, "language": user.language, "kind": user.kind or "staff",
+            "portal_record_id": user.portal_record_id, "portal_modules": list(user.portal_modules or [])}
 
 
 def set_password(*, user: User, password: str) -> None:

@@ -9,7 +9,7 @@ never disagree.
 from __future__ import annotations
 
 from sqlalchemy import and_, exists, false, not_, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from instances.actors import Actor
 from instances.models import WorkItem
@@ -43,14 +43,16 @@ def _sql(predicate: Predicate):
         parts.append(Record.department_id.in_(sorted(predicate.departments)))
     if predicate.authors:
         parts.append(Record.created_by.in_(sorted(predicate.authors)))
+    # Aliases keep these subqueries whole when the outer query joins the same tables (related lists do).
     if predicate.participant:
         me = predicate.participant
-        parts.append(exists().where(RecordProcess.record_id == Record.id,
-                                    WorkItem.instance_id == RecordProcess.instance_id,
-                                    or_(WorkItem.assignee == me, WorkItem.completed_by == me)))
+        touched, item = aliased(RecordProcess), aliased(WorkItem)
+        parts.append(exists().where(touched.record_id == Record.id, item.instance_id == touched.instance_id,
+                                    or_(item.assignee == me, item.completed_by == me)))
     if predicate.company is not None:
+        link = aliased(RecordLink)
         parts.append(or_(Record.id == predicate.company,
-                         exists().where(RecordLink.source_id == Record.id, RecordLink.target_id == predicate.company)))
+                         exists().where(link.source_id == Record.id, link.target_id == predicate.company)))
     return or_(*parts) if parts else false()
 
 

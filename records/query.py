@@ -1,6 +1,7 @@
 """Lists of records: filters, sort and search on any field, done in SQL on SQLite (JSON functions) and PostgreSQL (JSONB)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -22,6 +23,8 @@ from .types import TypeView, get_type_or_raise
 OPERATORS = ("eq", "ne", "contains", "gte", "lte", "in", "empty", "set")
 MAX_PAGE_SIZE = 200
 MAX_SEARCH = 200
+MAX_EXPORT = 100_000
+EXPORT_BATCH = 1000
 BUILTIN_SORTS = {"title": Record.title, "owner": Record.owner, "created_at": Record.created_at,
                  "updated_at": Record.updated_at, "id": Record.id}
 
@@ -136,15 +139,13 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def list_records(*, session: Session, type_key: str, actor: Actor, filters: list[Filter] | None = None,
-                 search: str | None = None, sort: str | None = None, page: int = 1, page_size: int = 25,
-                 deleted: bool = False) -> tuple[TypeView, Page]:
-    """Return one page of a type's records the actor may read, filtered, searched and sorted in SQL."""
-    view = get_type_or_raise(session=session, key=type_key)
-    page, page_size = max(1, int(page)), min(MAX_PAGE_SIZE, max(1, int(page_size)))
+def _where(session: Session, view: TypeView, actor: Actor, filters, search, deleted: bool, action: str = "view"):
+    """Build the condition of a list: type, permission (view, plus export for exports), bin, filters and search."""
     concealed = frozenset(fields.hidden(view, actor))
-    conditions = [Record.type_id == view.type.id, access.clause(session, actor, type_key, "view"),
+    conditions = [Record.type_id == view.type.id, access.clause(session, actor, view.key, "view"),
                   Record.deleted_at.is_not(None) if deleted else Record.deleted_at.is_(None)]
+    if action != "view":
+        conditions.append(access.clause(session, actor, view.key, action))
     postgres = is_postgres(session)
     conditions += [_condition(view, f, concealed, postgres) for f in filters or []]
     if search:
@@ -152,15 +153,44 @@ def list_records(*, session: Session, type_key: str, actor: Actor, filters: list
             raise Invalid(f"search text is at most {MAX_SEARCH} characters", details={"field": "q"})
         for term in search.lower().split()[:8]:
             conditions.append(Record.search_text.like(f"%{_escape(term)}%", escape="\\"))
-    where = and_(*conditions)
-    total = session.scalar(select(func.count()).select_from(Record).where(where)) or 0
+    return and_(*conditions), concealed
+
+
+def _ordering(view: TypeView, sort: str | None, concealed: frozenset[str]) -> list:
     order = sort or view.meta.get("default_sort") or "-updated_at"
-    column, _kind_ = _column(view, order.lstrip("-"), concealed)
-    ordering = [column.desc().nulls_last() if order.startswith("-") else column.asc().nulls_last(),
-                Record.id.desc()]
-    items = list(session.scalars(select(Record).where(where).order_by(*ordering)
+    column, _kind = _column(view, order.lstrip("-"), concealed)
+    return [column.desc().nulls_last() if order.startswith("-") else column.asc().nulls_last(), Record.id.desc()]
+
+
+def list_records(*, session: Session, type_key: str, actor: Actor, filters: list[Filter] | None = None,
+                 search: str | None = None, sort: str | None = None, page: int = 1, page_size: int = 25,
+                 deleted: bool = False) -> tuple[TypeView, Page]:
+    """Return one page of a type's records the actor may read, filtered, searched and sorted in SQL."""
+    view = get_type_or_raise(session=session, key=type_key)
+    page, page_size = max(1, int(page)), min(MAX_PAGE_SIZE, max(1, int(page_size)))
+    where, concealed = _where(session, view, actor, filters, search, deleted)
+    total = session.scalar(select(func.count()).select_from(Record).where(where)) or 0
+    items = list(session.scalars(select(Record).where(where).order_by(*_ordering(view, sort, concealed))
                                  .offset((page - 1) * page_size).limit(page_size)))
     return view, Page(items, total, page, page_size)
+
+
+def export_records(*, session: Session, type_key: str, actor: Actor, filters: list[Filter] | None = None,
+                   search: str | None = None, sort: str | None = None,
+                   limit: int = MAX_EXPORT) -> tuple[TypeView, int, Iterator[Record]]:
+    """Return (type, count, records) the actor may both read and export, in list order, read in batches."""
+    view = get_type_or_raise(session=session, key=type_key)
+    where, concealed = _where(session, view, actor, filters, search, False, action="export")
+    total = min(session.scalar(select(func.count()).select_from(Record).where(where)) or 0, limit)
+    ordering = _ordering(view, sort, concealed)
+
+    def rows() -> Iterator[Record]:
+        for offset in range(0, total, EXPORT_BATCH):
+            batch = session.scalars(select(Record).where(where).order_by(*ordering).offset(offset)
+                                    .limit(min(EXPORT_BATCH, total - offset))).all()
+            yield from batch
+            session.expunge_all()  # keep memory flat over a long export
+    return view, total, rows()
 
 
 @dataclass

@@ -8,6 +8,7 @@ from .query import (
                     Page,
                     RelatedList,
                     counts_by_type,
+    export_records,
                     list_records,
                     processes,
                     referencing_types,
@@ -37,7 +38,7 @@ from .types import (
 )
 
 __all__ = [
-    "ChangeReport", "Filter", "Page", "RelatedList", "TypeView", "change_type", "counts_by_type", "create_record",
+    "ChangeReport", "Filter", "Page", "RelatedList", "TypeView", "change_type", "counts_by_type", "export_records", "create_record",
     "define_type", "delete_record", "dictionary_options", "get_dictionary_or_raise", "get_record_or_raise",
     "get_type_or_raise", "history", "install_core_types", "link_process", "list_dictionaries", "list_records",
     "list_types", "list_versions", "processes", "record_readable", "referencing_types", "related",

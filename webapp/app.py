@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, abort, g, jsonify, redirect, request, url_for
 from flask_babel import format_datetime, gettext
 from flask_login import current_user
 from sqlalchemy import select
@@ -61,6 +61,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     return app
 
 
+PORTAL_BLUEPRINTS = ("records", "auth", "bootstrap")
+
+
 def _register_blueprints(app: Flask) -> None:
     from . import api
     from .views import (
@@ -93,6 +96,18 @@ def _register_helpers(app: Flask, database: Database) -> None:
         # Every audit entry written while this request runs names its address and signed-in user.
         username = current_user.username if current_user.is_authenticated else ""
         g.audit_tokens = audit.set_origin(request.remote_addr or "", username)
+
+    @app.before_request
+    def portal_fence():
+        # Portal accounts (customers, partners) see their records only: no inbox, processes or admin pages.
+        if not current_user.is_authenticated or not current_user.is_portal or request.path.startswith("/api/"):
+            return None
+        endpoint = request.endpoint or ""
+        if endpoint == "inbox.index":
+            return redirect(url_for("records.index"))
+        if endpoint.split(".", 1)[0] in PORTAL_BLUEPRINTS or endpoint in ("static", "health"):
+            return None
+        abort(403)
 
     @app.teardown_request
     def audit_origin_done(_exc):

@@ -24,10 +24,16 @@ class SessionUser(UserMixin):
     roles: frozenset[str]
     actor: Actor
     superior: str | None
+    kind: str = "staff"
 
     def get_id(self) -> str:
         """Return the id Flask-Login keeps in the session."""
         return str(self.id)
+
+    @property
+    def is_portal(self) -> bool:
+        """Tell whether this is a customer's or partner's portal account (records of their company only)."""
+        return self.kind != "staff"
 
     @property
     def is_admin(self) -> bool:
@@ -61,4 +67,4 @@ def from_model(user: User) -> SessionUser:
                        language=user.language,
                        department=user.department.name if user.department else "",
                        roles=frozenset(r.code for r in user.roles), actor=org.actor_for(user),
-                       superior=user.superior.username if user.superior else None)
+                       superior=user.superior.username if user.superior else None, kind=user.kind or "staff")

@@ -141,7 +141,7 @@ def test_an_incompatible_type_change_answers_409_with_the_report_then_migrates(a
                                                                             "defaults": {"stage": "new"}}), 409)
     assert error["details"]["failing"] == 0 and error["details"]["filled"] == 2 and "confirm" in error["message"]
     assert admin.get("/record-types/project").get_json()["current_version"] == 1
-    assert anna.get(f"/records/project/{first['id']}").get_json()["data"] == {"name": "一号", "budget": "100"}
+    assert anna.get(f"/records/project/{first['id']}").get_json()["data"] == {"name": "一号", "budget": "100.00"}  # money is kept canonical
     bad = [({"schema": stricter, "defaults": {"nope": 1}}, "defaults"), ({"schema": stricter, "defaults": []},
                                                                          "defaults"),
            ({"schema": stricter, "confirm": "yes"}, "confirm"), ({"schema": stricter, "drop_removed": 1},

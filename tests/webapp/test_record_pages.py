@@ -159,3 +159,39 @@ def test_an_order_with_lines_computes_amounts_and_total(login, crm, db):
     body = bad.get_data(as_text=True)
     assert bad.status_code == 422
     assert 'data-testid="error-lines[0].quantity"' in body and 'data-testid="error-lines[0].unit_price"' in body
+
+
+def test_export_follows_the_list_filters_and_the_export_permission(login, crm, db):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from audit import service as audit
+    from org import grants
+    client = login("wang.fang")
+    page = client.get(f"/records/contact/?f.customer={crm}").get_data(as_text=True)
+    assert f"/records/contact/export.xlsx?f.customer={crm}" in page
+    response = client.get(f"/records/contact/export.csv?f.customer={crm}&q=李明")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert response.status_code == 200 and rows[0][:2] == ["No.", "Name"] and len(rows) == 2
+    assert rows[1][1] == "李明" and "华东机械有限公司" in rows[1]
+    book = load_workbook(io.BytesIO(client.get("/records/contact/export.xlsx").data))
+    assert sorted(row[1] for row in book.active.iter_rows(min_row=2, values_only=True)) == ["李明", "王强"]
+    # Exporting is its own right: liu.yang may read the contacts but export only his own (none).
+    other = login("liu.yang")
+    assert "李明" in other.get("/records/contact/").get_data(as_text=True)
+    exported = list(csv.reader(io.StringIO(other.get("/records/contact/export.csv").get_data(as_text=True)
+                                           .lstrip("\ufeff"))))
+    assert len(exported) == 1
+    with db.command() as session:
+        grants.add_grant(session=session, role="employee", resource="records:contact", action="export",
+                         scope="all", actor="admin")
+    exported = list(csv.reader(io.StringIO(other.get("/records/contact/export.csv").get_data(as_text=True)
+                                           .lstrip("\ufeff"))))
+    assert len(exported) == 3
+    with db.query() as session:
+        entries, _ = audit.search(session, action="export", object_type="records:contact")
+    assert len(entries) == 4 and {e.actor for e in entries} == {"wang.fang", "liu.yang"}
+    assert client.get("/records/contact/export.pdf").status_code == 404
+    assert client.get("/records/contact/export.csv?f.nope=1").status_code == 400

@@ -86,6 +86,8 @@ def _authenticate():
         touched = bool(session.dirty)
     if g.api_user is None:
         return _unauthorized(_("The token is invalid, expired or revoked."))
+    if g.api_user.is_portal and not portal_may_call(request.path, request.method):
+        forbid_unless(False)
     if touched:  # the token's last use is recorded at most once a minute, so most requests only read
         with command() as session:
             org.user_for_token(session=session, secret=secret.strip())
@@ -96,6 +98,16 @@ def _authenticate():
             raise ApiError(404, "not_found", _("This page does not exist, or you cannot see it."),
                            {"field": name})
     return None
+
+
+PORTAL_API = ("/api/v1/records/", "/api/v1/auth/")
+
+
+def portal_may_call(path: str, method: str) -> bool:
+    """Tell whether a portal account may call an API path: its records, reading record types, its own tokens."""
+    if path.startswith(PORTAL_API) or path.rstrip("/") in ("/api/v1/records", "/api/v1/openapi.json"):
+        return True
+    return path.startswith("/api/v1/record-types") and method == "GET"
 
 
 def me() -> users.SessionUser:

@@ -6,17 +6,21 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from instances import inbox
+from instances.actors import SYSTEM
 from org import service as org
 from org.errors import OrgError
 from org.models import USER_STATUSES
 from org.passwords import MIN_LENGTH
+from records import service as records
+from records.errors import NotFound as RecordNotFound
 
 from ..db import command, query
 from ..i18n import select_locale
 from .admin_common import PAGE_SIZE, Discard, field_errors
 
 TEXT_FIELDS = ("username", "display_name", "email", "phone", "department", "position", "superior", "status",
-               "language", "password")
+               "language", "password", "kind", "portal_record_id")
+PORTAL_COMPANY_TYPES = ("customer", "partner")
 
 
 def users():
@@ -49,7 +53,8 @@ def _choices(session) -> dict:
             "position_options": [(p.code, _label(p)) for p in org.list_units(session=session, kind="position")],
             "roles": org.list_units(session=session, kind="role"),
             "groups": org.list_units(session=session, kind="group"),
-            "people": org.list_users(session=session, status="active", limit=1000)}
+            "people": org.list_users(session=session, status="active", limit=1000),
+            "record_types": records.list_types(session=session)}
 
 
 def _values(user) -> dict:
@@ -58,7 +63,8 @@ def _values(user) -> dict:
             "position": user.position.code if user.position else "",
             "superior": user.superior.username if user.superior else "", "status": user.status,
             "language": user.language or "", "roles": [r.code for r in user.roles],
-            "groups": [g.code for g in user.groups]}
+            "groups": [g.code for g in user.groups], "kind": user.kind or "staff",
+            "portal_record_id": str(user.portal_record_id or ""), "portal_modules": list(user.portal_modules or [])}
 
 
 def _render(user_id: int | None, values: dict | None, errors: dict, status: int = 200):
@@ -79,7 +85,10 @@ def user_form(user_id: int | None = None):
     values = {key: request.form.get(key, "").strip() for key in TEXT_FIELDS}
     values["password"] = request.form.get("password", "")  # spaces may be part of a password
     values["roles"], values["groups"] = request.form.getlist("roles"), request.form.getlist("groups")
+    values["portal_modules"] = request.form.getlist("portal_modules")
+    values["kind"] = values["kind"] or "staff"
     errors: dict[str, str] = {}
+    company = _portal_company(values, errors)
     if user_id is None and not values["password"]:
         errors["password"] = _("Set a first password so the user can sign in.")
     elif values["password"] and len(values["password"]) < MIN_LENGTH:
@@ -99,7 +108,8 @@ def user_form(user_id: int | None = None):
                 email=values["email"], phone=values["phone"], department=values["department"] or None,
                 position=values["position"] or None, superior=values["superior"] or None,
                 roles=values["roles"], groups=values["groups"], status=values["status"],
-                language=values["language"] or None, password=(values["password"] or None) if not errors else None)
+                language=values["language"] or None, password=(values["password"] or None) if not errors else None,
+                kind=values["kind"], portal_record_id=company, portal_modules=values["portal_modules"])
             name = saved.display_name
             if errors:
                 raise Discard
@@ -112,6 +122,25 @@ def user_form(user_id: int | None = None):
         return _render(user_id, values, errors, 422)
     flash(_("Saved %(name)s.", name=name), "success")
     return redirect(url_for("admin.users"))
+
+
+def _portal_company(values: dict, errors: dict) -> int | None:
+    """Check the company record of a portal account: a live customer or partner record."""
+    if values["kind"] == "staff":
+        return None
+    raw = values["portal_record_id"]
+    if not raw.isdigit():
+        errors["portal_record_id"] = _("Enter the number of the customer's or partner's record.")
+        return None
+    with query() as session:
+        try:
+            _record, view = records.get_record_or_raise(session=session, record_id=int(raw), actor=SYSTEM)
+        except RecordNotFound:
+            view = None
+    if view is None or view.key not in PORTAL_COMPANY_TYPES:
+        errors["portal_record_id"] = _("No customer or partner record has this number.")
+        return None
+    return int(raw)
 
 
 def user_leave(user_id: int):

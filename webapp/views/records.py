@@ -18,6 +18,7 @@ from records.query import OPERATORS, Filter
 from ..db import command, query
 from ..form_lookups import page_lookups, posted_values
 from ..i18n import select_locale
+from . import record_export
 from .record_display import display_context, list_columns
 
 bp = Blueprint("records", __name__, url_prefix="/records")
@@ -47,8 +48,11 @@ def _record_or_404(session, key: str, record_id: int, include_deleted: bool = Fa
 @login_required
 def index():
     """List the record types with how many records each holds."""
+    from records import access
     with query() as session:
-        views = records.list_types(session=session)
+        # Only the types the reader may see anything of: for a portal account, the modules its admin enabled.
+        views = [v for v in records.list_types(session=session)
+                 if not access.access(session, current_user.actor, v.key, "view").grant.empty]
         counts = records.counts_by_type(session=session, actor=current_user.actor)
     return render_template("records/index.html", views=views, counts=counts)
 
@@ -103,7 +107,8 @@ def list_page(key: str):
     return render_template("records/list.html", view=view, result=result, columns=columns, filters=shown,
                            problem=problem, deleted=deleted, choice_filters=choice_filters,
                            sort_options=sort_options, search_hint=search_hint + '…',
-                           page_args=_page_args(shown, deleted), **context)
+                           page_args=_page_args(shown, deleted),
+                           export_args={k: v for k, v in _page_args(shown, False).items() if k != "col"}, **context)
 
 
 def _page_args(filters: dict, deleted: bool) -> dict:
@@ -113,6 +118,16 @@ def _page_args(filters: dict, deleted: bool) -> dict:
     if deleted:
         args["deleted"] = "1"
     return {**args, **filters}
+
+
+@bp.get("/<key>/export.<fmt>")
+@login_required
+def export(key: str, fmt: str):
+    """Download the list as filtered on the page, as Excel or CSV, with only what the reader may export."""
+    with query() as session:
+        view = _type_or_404(session, key)
+        filters, _shown = _filters_from_args(view)
+    return record_export.export(key, fmt, filters, request.args.get("q") or None, request.args.get("sort") or None)
 
 
 @bp.get("/<key>/<int:record_id>")
