@@ -10,6 +10,7 @@ from collections import OrderedDict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from audit import service as audit
 from engine.errors import EngineError
 from engine.model import CompiledModel, compile_model
 from engine.runtime import ProcessRuntime
@@ -108,6 +109,9 @@ def deploy(*, session: Session, files: dict[str, bytes], actor: str | None = Non
     session.add(version)
     session.flush()
     _remember(session, version, model)
+    audit.log(session, actor=actor, action="definition.deployed", object_type="definition",
+              object_id=f"{key} v{version.version}", summary=version.name,
+              after={"sha256": sha, "status": version.status, "files": sorted(texts)})
     return version, True
 
 
@@ -118,7 +122,12 @@ def set_status(*, session: Session, definition_id: int, status: str) -> Definiti
     version = get_version_or_raise(session=session, definition_id=definition_id)
     if status == "published" and version.status != "published":
         _check_publishable(version)
+    before = version.status
     version.status = status
+    if before != status:
+        audit.log(session, action="definition.status", object_type="definition",
+                  object_id=f"{version.key} v{version.version}", summary=version.name,
+                  before={"status": before}, after={"status": status})
     session.flush()
     return version
 

@@ -9,7 +9,7 @@ OURS = {"engine", "definitions", "forms", "instances", "org", "diagrams", "attac
 ALLOWED = {
     "engine": set(),
     "database": {"definitions", "instances", "org", "attachments", "records", "audit"},  # only database/models.py gathers the domain models
-    "definitions": {"engine", "database", "forms"},
+    "definitions": {"engine", "database", "forms", "audit"},
     "forms": {"engine", "database"},
     "instances": {"engine", "database", "definitions", "forms"},
     "org": {"engine", "database", "instances", "audit"},

@@ -74,3 +74,17 @@ def test_filters_pages_and_iteration(db):
         assert [r.object_id for r in audit.iterate(session, object_type="x")] == [str(i) for i in range(6, -1, -1)]
     with pytest.raises(ValueError):
         audit.log(None, actor="x", action="y", kind="gossip")
+
+
+def test_deploying_and_publishing_models_are_logged(db):
+    from definitions import service as definitions
+    from definitions.bundle import read_path
+    from tests.conftest import ROOT
+    with audit.origin("192.0.2.5", "luo.bin"), db.command() as session:
+        version, _ = definitions.deploy(session=session, files=read_path(ROOT / "bpmn" / "leave_request"),
+                                        actor="luo.bin", publish=False)
+        definitions.set_status(session=session, definition_id=version.id, status="published")
+    with db.query() as session:
+        entries, _ = audit.search(session, object_type="definition")
+    assert [e.action for e in entries] == ["definition.status", "definition.deployed"]
+    assert entries[0].after == {"status": "published"} and entries[0].actor == "luo.bin" and entries[1].ip == "192.0.2.5"

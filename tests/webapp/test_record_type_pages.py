@@ -272,3 +272,19 @@ def test_the_preview_renders_the_fields_with_the_form_macros(login, crm, db):
 def test_the_designer_speaks_chinese(login, crm):
     page = login("admin", lang="zh_CN").get("/admin/record-types/new").get_data(as_text=True)
     assert "新建记录类型" in page and "添加字段" in page
+
+
+def test_a_record_type_downloads_as_a_process_form(login, app, db):
+    import json
+
+    from forms.schema import load_schema
+    from records import service as record_service
+    with db.command() as session:
+        record_service.install_core_types(session=session)
+    response = login("admin").get("/admin/record-types/order/form.json")
+    assert response.status_code == 200 and "attachment; filename=order.json" in response.headers["Content-Disposition"]
+    schema = load_schema(response.data)
+    assert schema["title"] == "Order / 订单" and "lines" in schema["properties"]
+    assert json.loads(response.data)["properties"]["total"]["x-computed"] == "sum_column(lines, 'amount')"
+    assert login("admin").get("/admin/record-types/nope/form.json").status_code == 404
+    assert login("wang.fang").get("/admin/record-types/order/form.json").status_code == 403

@@ -49,6 +49,21 @@ def index():
     return render_template("record_types/index.html", views=views, counts=counts)
 
 
+@bp.get("/<key>/form.json")
+def process_form(key: str):
+    """Download a record type's schema as a process form file, to put in a process bundle under forms/."""
+    with query() as session:
+        try:
+            view = records.get_type_or_raise(session=session, key=key)
+        except NotFound:
+            abort(404)
+        schema = dict(view.schema)
+    schema.setdefault("title", f"{view.type.name_en or view.type.name} / {view.type.name}")
+    body = json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
+    return current_app.response_class(body, mimetype="application/json",
+                                      headers={"Content-Disposition": f"attachment; filename={key}.json"})
+
+
 @bp.post("/<key>/active")
 def set_active(key: str):
     """Switch a record type off (hidden from menus and new records) or on again."""
