@@ -181,12 +181,14 @@ def report(m: dict) -> tuple[str, dict]:
     for case, times in m["times"].items():
         p50, p95 = pct(times, 50), pct(times, 95)
         ratio = p95 / base if base else 0.0
-        ok = p95 < TARGET_MS and (case == "no rules" or ratio <= TARGET_RATIO)
+        baseline = case == "no rules"
+        ok = baseline or (p95 < TARGET_MS and ratio <= TARGET_RATIO)
         summary[case] = {"p50": p50, "p95": p95, "ratio": ratio, "met": ok}
+        verdict = "baseline" if baseline else "MET" if ok else "NOT MET"
         lines.append(f"{case:<30} {len(times):>5} {pct(m['sizes'][case], 50):>9} {p50:>8.2f} {p95:>8.2f} "
-                     f"{max(times):>8.2f} {ratio:>9.2f}x {'MET' if ok else 'NOT MET':>9}")
-    lines.append(f"(ms per call incl. session checkout, org revision check, count and first page of 25; "
-                 f"target p95 < {TARGET_MS:.0f} ms and within {TARGET_RATIO:.0f}x of the no-rules p95)")
+                     f"{max(times):>8.2f} {ratio:>9.2f}x {verdict:>9}")
+    lines.append(f"(ms per call incl. session checkout, org revision check, count and first page of 25; target for "
+                 f"the rules cases: p95 < {TARGET_MS:.0f} ms and within {TARGET_RATIO:.0f}x of the no-rules p95)")
     return "\n".join(lines), summary
 
 
