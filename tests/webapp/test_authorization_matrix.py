@@ -158,3 +158,66 @@ def test_instances_and_tasks(app, login, world, name, sees_instance, may_task):
     task_page = page.get(f"/tasks/{ids['task']}")
     assert task_page.status_code == (200 if may_task else missing)
     assert page.get(f"/tasks/{GUESSED}").status_code == missing
+
+
+# Every core record type, one record owned by wang.fang of sales, checked through the API for people of
+# the same department, its manager, the general manager, other departments and the portal.
+SAMPLES = {
+    "customer": {"name": "戊 客户"}, "campaign": {"name": "秋季展会"}, "partner": {"name": "渠道商", "kind": "reseller"},
+    "knowledge_article": {"title": "排查步骤", "body": "<p>先看油位</p>"},
+    "lead": {"company": "线索公司", "status": "new"}, "activity": {"subject": "上门拜访", "kind": "visit"},
+    "payment": {"direction": "receivable", "amount": "100.00", "due_on": "2026-12-31"},
+}
+NEEDS_CUSTOMER = {
+    "contact": {"name": "联系人甲"}, "contract": {"number": "HT-9", "name": "合同", "amount": "1.00"},
+    "order": {"number": "SO-9"}, "complaint": {"subject": "投诉", "severity": "minor"},
+    "service_request": {"subject": "请求"}, "satisfaction_survey": {"score": 5},
+}
+SHARED = {"customer", "contact", "partner", "campaign", "knowledge_article"}
+SALES = {"wang.fang", "liu.yang", "li.na", "zhang.wei", "admin"}
+STAFF = {"wang.fang", "liu.yang", "li.na", "zhang.wei", "admin", "ma.chao", "sun.li"}
+CHANGERS = {"wang.fang", "li.na", "zhang.wei", "admin"}
+
+
+@pytest.fixture
+def every_type(app, db):
+    wang = Actor("wang.fang")
+    with db.command() as session:
+        records.install_core_types(session=session)
+        company = records.create_record(session=session, type_key="customer", actor=wang, data={"name": "己 公司"})
+        ids = {"customer": company.id}
+        for key, data in {**SAMPLES, **{k: {**v, "customer": company.id} for k, v in NEEDS_CUSTOMER.items()}}.items():
+            if key != "customer":
+                ids[key] = records.create_record(session=session, type_key=key, actor=wang, data=data).id
+        org.save_user(session=session, username="portal", display_name="己 公司门户", password=demo.DEMO_PASSWORD,
+                      kind="customer", portal_record_id=company.id, portal_modules=["customer", "contact", "order"])
+        tokens = {}
+        for name in ("wang.fang", "liu.yang", "li.na", "zhang.wei", "admin", "ma.chao", "sun.li", "portal"):
+            tokens[name] = org.create_token(session=session, user=org.get_user_or_raise(session=session,
+                                                                                       username=name), name="m")[1]
+    return ids, tokens
+
+
+@pytest.mark.parametrize("key", sorted({*SAMPLES, *NEEDS_CUSTOMER}))
+def test_every_record_type_through_the_api(app, every_type, key):
+    ids, tokens = every_type
+    record_id = ids[key]
+    for name, token in tokens.items():
+        api = _api(app, token)
+        if name == "portal":
+            readable = key in ("customer", "contact", "order")  # its company, what refers to it, enabled modules
+        else:
+            readable = name in (STAFF if key in SHARED else SALES)
+        got = api.get(f"/api/v1/records/{key}/{record_id}")
+        assert got.status_code == (200 if readable else 404), (name, key)
+        listed = api.get(f"/api/v1/records/{key}")
+        if listed.status_code == 200:
+            assert (record_id in [i["id"] for i in listed.get_json()["items"]]) == readable, (name, key)
+        else:
+            assert name == "portal" and listed.status_code in (403, 404), (name, key)
+        changer = name in CHANGERS
+        patch = api.patch(f"/api/v1/records/{key}/{record_id}", json={"data": {}, "lock_version": 1})
+        assert patch.status_code == (200 if changer else 403 if readable else 404), (name, key)
+        if name not in ("wang.fang", "admin"):
+            assert api.delete(f"/api/v1/records/{key}/{record_id}").status_code == (403 if readable else 404), \
+                (name, key)
