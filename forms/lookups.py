@@ -28,6 +28,9 @@ class Lookups(Protocol):
     def user_options(self) -> list[tuple[str, str]] | None:
         """Return (user name, label) of the active users a user picker offers."""
 
+    def record_options(self, type_key: str) -> list[tuple[int, str]] | None:
+        """Return (id, title) of the records of a type a reference picker offers; None when too many to list."""
+
     def department_options(self) -> list[tuple[str, str]] | None:
         """Return (code, label) of the departments a department picker offers."""
 
@@ -53,6 +56,10 @@ class UnknownLookups:
 
     def user_options(self) -> list[tuple[str, str]] | None:
         """Return None: there is no list of users to offer."""
+        return None
+
+    def record_options(self, type_key: str) -> list[tuple[int, str]] | None:
+        """Return None: there is no list of records to offer."""
         return None
 
     def department_options(self) -> list[tuple[str, str]] | None:

@@ -145,7 +145,8 @@ class Field:
         if self.kind == "date-time":
             return str(value).replace("T", " ")
         if self.kind == "reference":
-            return f"#{value}"
+            label = next((text for option, text in (self.choices or ()) if option == value), None)
+            return label or f"#{value}"
         if isinstance(value, (dict, list)):
             return json.dumps(value, ensure_ascii=False)
         return str(value)
@@ -172,6 +173,10 @@ def _choices(kind: str, prop: dict, lookups: Lookups | None) -> list[tuple] | No
         return lookups.user_options()
     if kind == "department":
         return lookups.department_options()
+    if kind == "reference":
+        # Optional in the protocol: a picker lists the records one may choose when there are few enough.
+        options = getattr(lookups, "record_options", None)
+        return options(prop["x-reference"]) if options else None
     return None
 
 

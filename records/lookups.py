@@ -37,6 +37,10 @@ class RecordLookups:
         """Offer no list: records are checked here, not drawn."""
         return None
 
+    def record_options(self, type_key: str) -> None:
+        """Offer no list: records are checked here, not drawn."""
+        return None
+
     def department_options(self) -> None:
         """Offer no list: records are checked here, not drawn."""
         return None

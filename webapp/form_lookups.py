@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 from instances.actors import Actor
 from org import service as org
 
-MAX_USER_CHOICES = 1000  # a picker lists at most this many people; the server still checks any name typed
+MAX_USER_CHOICES = 1000
+MAX_RECORD_CHOICES = 200  # a reference picker lists at most this many records; beyond, the number is typed  # a picker lists at most this many people; the server still checks any name typed
 
 
 class FormLookups:
@@ -57,6 +58,21 @@ class FormLookups:
                     return False
             return record_readable(session=self.session, actor=self.actor, type_key=type_key, record_id=record_id)
         return self._cached(("record", type_key, record_id), compute)
+
+    def record_options(self, type_key: str) -> list[tuple[int, str]] | None:
+        """Return (id, title) of the records of a type the reader may see, or None when there are too many."""
+        def compute():
+            from records import service as records
+            from records.errors import RecordError
+            try:
+                _view, page = records.list_records(session=self.session, type_key=type_key, actor=self.actor,
+                                                   sort="title", page_size=MAX_RECORD_CHOICES)
+            except RecordError:
+                return None
+            if page.total > MAX_RECORD_CHOICES:
+                return None  # too many for a list: the number is typed and checked on the server
+            return [(int(r.id), f"{r.title or '#' + str(r.id)} (#{r.id})") for r in page.items]
+        return self._cached(("records", type_key), compute)
 
     def user_options(self) -> list[tuple[str, str]]:
         """Return (user name, "Display name (user name)") of active users for a picker."""

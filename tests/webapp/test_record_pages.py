@@ -195,3 +195,12 @@ def test_export_follows_the_list_filters_and_the_export_permission(login, crm, d
     assert len(entries) == 4 and {e.actor for e in entries} == {"wang.fang", "liu.yang"}
     assert client.get("/records/contact/export.pdf").status_code == 404
     assert client.get("/records/contact/export.csv?f.nope=1").status_code == 400
+
+
+def test_a_reference_is_picked_by_title_when_there_are_few_records(login, crm):
+    page = login("wang.fang").get("/records/contact/new").get_data(as_text=True)
+    picker = page[page.index('id="f-customer"'):]
+    picker = picker[:picker.index("</select>")]
+    assert f'<option value="{crm}"' in picker and "华东机械有限公司" in picker
+    shown = login("wang.fang").get(f"/records/contact/new?customer={crm}").get_data(as_text=True)
+    assert f'<option value="{crm}" selected' in shown
