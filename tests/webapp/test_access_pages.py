@@ -93,3 +93,19 @@ def test_audit_log_filters_and_exports_with_the_export_logged(login, db, custome
     with db.query() as session:
         exports, _ = audit.search(session, action="export")
     assert exports and exports[0].actor == "admin" and exports[0].kind == "access"
+
+
+def test_field_rights_are_set_on_the_page_and_hide_the_field(login, db, customer):
+    admin = login("admin")
+    page = admin.get("/admin/access/fields?type=customer").get_data(as_text=True)
+    assert 'data-testid="field-credit_limit"' in page
+    response = admin.post("/admin/access/fields", data={"type": "customer", "view-credit_limit": ["manager"],
+                                                        "edit-credit_limit": ["manager"], "view-nope": ["x"]})
+    assert response.status_code == 302
+    with db.query() as session:
+        view = records.get_type_or_raise(session=session, key="customer")
+    assert view.meta["field_access"] == {"credit_limit": {"view": ["manager"], "edit": ["manager"]}}
+    assert "Credit limit" not in login("wang.fang").get(f"/records/customer/{customer}").get_data(as_text=True)
+    assert "Credit limit" in login("li.na").get(f"/records/customer/{customer}").get_data(as_text=True)
+    checked = admin.get("/admin/access/fields?type=customer").get_data(as_text=True)
+    assert 'id="view-credit_limit-manager" checked' in checked

@@ -206,3 +206,32 @@ def audit_export():
                   summary=f"{count} entries", after={k: str(v) for k, v in filters.items() if v})
     return Response(buffer.getvalue(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": "attachment; filename=flowdesk-audit.csv"})
+
+
+@bp.route("/fields", methods=["GET", "POST"])
+def field_rights():
+    """Keep chosen fields of a record type visible or editable for chosen roles only."""
+    key = request.values.get("type") or ""
+    with query() as session:
+        types = records.list_types(session=session)
+        roles = org.list_units(session=session, kind="role")
+        view = next((v for v in types if v.key == key), None) or (types[0] if types else None)
+    if view is None:
+        return render_template("access/fields.html", types=[], view=None, roles=roles, rights={},
+                               section="fields")
+    if request.method == "POST":
+        known = {r.code for r in roles}
+        rights = {}
+        for name in view.schema["properties"]:
+            see = [c for c in request.form.getlist(f"view-{name}") if c in known]
+            change = [c for c in request.form.getlist(f"edit-{name}") if c in known]
+            if see or change:
+                rights[name] = {k: v for k, v in (("view", see), ("edit", change)) if v}
+        meta = {**view.meta, "field_access": rights}
+        with command() as session:
+            records.change_type(session=session, key=view.key, schema=view.schema, meta=meta,
+                                actor=current_user.username, note="field rights")
+        flash(_("Field rights of %(type)s saved.", type=view.type.name_en or view.type.name), "success")
+        return redirect(url_for("access_admin.field_rights", type=view.key))
+    return render_template("access/fields.html", types=types, view=view, roles=roles,
+                           rights=view.meta.get("field_access") or {}, section="fields")
