@@ -14,7 +14,7 @@ from engine.jsonsafe import to_json_safe
 from engine.runtime import ProcessRuntime, StepReport
 from engine.specs import classify_decision
 
-from . import assignment
+from . import assignment, notices
 from .actors import SYSTEM, Actor
 from .context import engine_command
 from .errors import Conflict, InstanceNotFound, InvalidInput, NotAllowed, ProcessFailure, WorkItemNotFound
@@ -130,6 +130,8 @@ def _sync_work_items(session: Session, instance: ProcessInstance, runtime: Proce
         if proxy:
             _history(session, instance, "task_proxied", actor="system", element_id=item.element_id,
                      work_item=item, details={"for": absent, "to": proxy}, at=now)
+        session.flush()  # the notice names the item's id
+        notices.notify_item_people(session, instance, item, "task_assigned", f"New task: {item.name}")
 
 
 def _save(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, workflow, report: StepReport,
@@ -280,6 +282,7 @@ def complete_task(*, session: Session, work_item_id: int, actor: Actor, data: di
     _history(session, instance, "task_completed", actor=actor.username, element_id=item.element_id,
              work_item=item, details={"decision": item.decision, "comment": comment, "data": data}, at=now)
     _save(session, instance, runtime, workflow, report, actor=actor.username, now=now, open_items=open_items)
+    notices.notify_outcome(session, instance, item, actor.username)
     command.finish(instance)
     return instance
 
@@ -295,6 +298,10 @@ def claim_task(*, session: Session, work_item_id: int, actor: Actor) -> WorkItem
     if item.assignee and item.assignee != actor.username:
         raise Conflict(f"task {work_item_id} was claimed by {item.assignee}", details={"id": work_item_id,
                                                                                          "assignee": item.assignee})
+    if item.assignee is None:  # tell the other candidates it is gone from their group inbox
+        notices.notify_item_people(session, instance, item, "task_claimed",
+                                   f"{item.name} was taken by {actor.username}", exclude=actor.username,
+                                   actor=actor.username)
     item.assignee = actor.username
     _history(session, instance, "task_claimed", actor=actor.username, element_id=item.element_id,
              work_item=item)

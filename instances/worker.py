@@ -19,8 +19,10 @@ log = logging.getLogger("flowdesk.worker")
 class Worker:
     """Fires due timers; any number of workers may run against one PostgreSQL database."""
 
-    def __init__(self, database: Database, *, interval: float = 1.0, max_attempts: int = 5):
+    def __init__(self, database: Database, *, interval: float = 1.0, max_attempts: int = 5, jobs=()):
         self.database = database
+        # Jobs of packages this one may not import (collab's delivery) are handed in by the caller.
+        self.jobs = (run_due_timers, deliver_outbox, *jobs)
         self.interval = interval
         self.max_attempts = max_attempts
         self._scheduler = None
@@ -28,11 +30,12 @@ class Worker:
     def run_once(self) -> int:
         """Run every due job once; return how many timers fired and messages were delivered."""
         done = 0
-        for job in (run_due_timers, deliver_outbox):
+        for job in self.jobs:
             try:
                 done += job(self.database, max_attempts=self.max_attempts)
             except Exception:  # a broken database connection must not kill the scheduler thread
-                log.exception("%s failed; it runs again at the next interval", job.__name__)
+                log.exception("%s failed; it runs again at the next interval",
+                              getattr(job, "__name__", None) or getattr(job, "func", job).__name__)
         return done
 
     def _add_jobs(self, scheduler) -> None:

@@ -5,10 +5,10 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = {"engine", "definitions", "forms", "instances", "org", "diagrams", "attachments", "audit", "database", "records", "webapp"}
+OURS = {"engine", "definitions", "forms", "instances", "org", "diagrams", "attachments", "audit", "database", "records", "collab", "webapp"}
 ALLOWED = {
     "engine": set(),
-    "database": {"definitions", "instances", "org", "attachments", "records", "audit"},  # only database/models.py gathers the domain models
+    "database": {"definitions", "instances", "org", "attachments", "records", "audit", "collab"},  # only database/models.py gathers the domain models
     "definitions": {"engine", "database", "forms", "audit"},
     "forms": {"engine", "database"},
     "instances": {"engine", "database", "definitions", "forms"},
@@ -17,9 +17,10 @@ ALLOWED = {
     "attachments": {"database"},
     "records": {"engine", "database", "definitions", "forms", "instances", "org", "audit"},
     "audit": {"database"},
+    "collab": {"engine", "database", "instances", "org", "audit", "attachments"},
     "webapp": OURS,
 }
-NO_FLASK = {"engine", "definitions", "forms", "instances", "org", "diagrams", "attachments", "database", "records", "audit"}
+NO_FLASK = {"engine", "definitions", "forms", "instances", "org", "diagrams", "attachments", "database", "records", "audit", "collab"}
 NO_DB = {"engine", "diagrams"}
 
 

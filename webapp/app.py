@@ -70,9 +70,12 @@ def _register_blueprints(app: Flask) -> None:
         access_admin,
         admin,
         auth,
+        collab_messages,
+        collab_notices,
         designer,
         inbox,
         instances,
+        outbox_admin,
         processes,
         proxies,
         record_types,
@@ -81,11 +84,19 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, inbox, processes, tasks, instances, designer, admin, proxies, records, record_types,
-                   access_admin):
+                   access_admin, collab_notices, collab_messages, outbox_admin):
         app.register_blueprint(module.bp)
     # The API authenticates with bearer tokens, not the session cookie, so CSRF does not apply to it.
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
+
+
+def unread_counts(session, username: str) -> dict[str, int]:
+    """Return the unread notifications and messages of a user, for the navigation badges."""
+    from collab import notices
+    from collab import service as messages
+    return {"notifications": notices.unread_count(session=session, username=username),
+            "messages": messages.unread_count(session=session, username=username)}
 
 
 def _register_helpers(app: Flask, database: Database) -> None:
@@ -141,6 +152,8 @@ def _register_helpers(app: Flask, database: Database) -> None:
             if "nav_counts" not in g:
                 with database.query() as session:
                     g.nav_counts = inbox.counts(session=session, actor=current_user.actor)
+                    if not current_user.is_portal:
+                        g.nav_counts = {**g.nav_counts, **unread_counts(session, current_user.username)}
             counts = g.nav_counts
         from database.base import utcnow
 

@@ -291,12 +291,10 @@ def retry(settings: Settings, instance_id: int, username: str):
 @click.option("--once", is_flag=True, help="Run the due jobs once and exit.")
 @click.pass_obj
 def worker(settings: Settings, once: bool):
-    """Run the background worker: due timers, retries and incidents."""
-    from instances.worker import Worker
-    runner = Worker(_database(settings), interval=settings.worker_interval,
-                    max_attempts=settings.worker_max_attempts)
+    """Run the background worker: due timers, retries, incidents, notices, email and webhooks."""
+    runner = settings.make_worker(_database(settings))
     if once:
-        click.echo(f"handled {runner.run_once()} due timer(s) and message(s)")
+        click.echo(f"handled {runner.run_once()} due timer(s), message(s) and notice(s)")
         return
     runner.run_forever()
 

@@ -45,6 +45,29 @@ class Settings:
     secure_cookies: bool = False
     csrf_enabled: bool = True
     max_upload_mb: int = 20
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_security: str = "none"
+    mail_from: str = "Flowdesk <flowdesk@localhost>"
+    base_url: str = "http://127.0.0.1:5000"
+    outbox_lease_seconds: float = 300.0
+
+    def delivery(self):
+        """Return what the outbox delivery needs of these settings."""
+        from collab.config import DeliveryConfig
+        return DeliveryConfig(smtp_host=self.smtp_host, smtp_port=self.smtp_port, smtp_user=self.smtp_user,
+                              smtp_password=self.smtp_password, smtp_security=self.smtp_security,
+                              mail_from=self.mail_from, base_url=self.base_url,
+                              lease_seconds=self.outbox_lease_seconds)
+
+    def make_worker(self, database):
+        """Return the background worker with every job: timers, BPMN messages, notices and their delivery."""
+        from collab.jobs import make_jobs
+        from instances.worker import Worker
+        return Worker(database, interval=self.worker_interval, max_attempts=self.worker_max_attempts,
+                      jobs=make_jobs(self.delivery()))
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -61,6 +84,15 @@ class Settings:
             # Behind HTTPS set FLOWDESK_SECURE_COOKIES=1; the embedded setup serves plain HTTP on 127.0.0.1.
             secure_cookies=env.get("FLOWDESK_SECURE_COOKIES", "0") in ("1", "true", "yes"),
             max_upload_mb=int(env.get("FLOWDESK_MAX_UPLOAD_MB", "20")),
+            smtp_host=env.get("FLOWDESK_SMTP_HOST", ""),
+            smtp_port=int(env.get("FLOWDESK_SMTP_PORT", "25")),
+            smtp_user=env.get("FLOWDESK_SMTP_USER", ""),
+            smtp_password=env.get("FLOWDESK_SMTP_PASSWORD", ""),
+            # none, starttls (upgrade a plain connection, usually port 587) or tls (implicit TLS, port 465).
+            smtp_security=env.get("FLOWDESK_SMTP_SECURITY", "none").lower(),
+            mail_from=env.get("FLOWDESK_MAIL_FROM", "Flowdesk <flowdesk@localhost>"),
+            base_url=env.get("FLOWDESK_BASE_URL", f"http://127.0.0.1:{env.get('PORT', '5000')}"),
+            outbox_lease_seconds=float(env.get("FLOWDESK_OUTBOX_LEASE_SECONDS", "300")),
         )
         for key, value in overrides.items():
             setattr(settings, key, value)

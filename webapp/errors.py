@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from attachments.errors import AttachmentError
+from collab.errors import CollabError
 from definitions.errors import DefinitionError
 from engine.errors import EngineError
 from forms.schema import FormError
@@ -41,6 +42,7 @@ def register(app) -> None:
     @app.errorhandler(OrgError)
     @app.errorhandler(AttachmentError)
     @app.errorhandler(RecordError)
+    @app.errorhandler(CollabError)
     def domain_error(exc):
         return error_response(STATUS.get(exc.status, 400), exc.code, exc.message, exc.details)
 

@@ -13,15 +13,13 @@ def serve(settings: Settings, *, host: str, port: int, with_worker: bool = True)
     from waitress import serve as waitress_serve
 
     from database import Database
-    from instances.worker import Worker
 
     from .app import create_app
 
     app = create_app(settings)
     worker = None
     if with_worker:
-        worker = Worker(Database(settings.database_url), interval=settings.worker_interval,
-                        max_attempts=settings.worker_max_attempts)
+        worker = settings.make_worker(Database(settings.database_url))
         worker.start_in_background()
     try:
         waitress_serve(app, host=host, port=port, threads=8, ident="Flowdesk")

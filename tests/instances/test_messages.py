@@ -28,13 +28,13 @@ def test_thrown_message_starts_the_process_that_waits_for_it(db):
     _deploy(db)
     order = _start_order(db, "PO-1")
     with db.query() as session:
-        [queued] = session.query(OutboxMessage).all()
+        [queued] = session.query(OutboxMessage).filter_by(kind="bpmn_message").all()
         assert queued.payload["name"] == "order_placed" and queued.payload["payload"]["order_id"] == "PO-1"
         assert [s.name for s in session.query(MessageSubscription).filter_by(instance_id=order)] == [
             "payment_received"]
     assert messages.deliver_outbox(db) == 1
     with db.query() as session:
-        assert session.query(OutboxMessage).one().status == "sent"
+        assert session.query(OutboxMessage).filter_by(kind="bpmn_message").one().status == "sent"
         started = session.query(ProcessInstance).filter_by(definition_key="fulfilment").one()
         [pack] = service.list_open_work_items(session=session, instance_id=started.id)
     assert started.data["order_id"] == "PO-1" and pack.candidate_groups == ["warehouse"]
@@ -70,7 +70,7 @@ def test_undeliverable_outbox_message_is_retried_then_failed(db):
     for attempt in range(1, 4):
         assert messages.deliver_outbox(db, now=now, max_attempts=3) == 0
         with db.query() as session:
-            message = session.query(OutboxMessage).one()
+            message = session.query(OutboxMessage).filter_by(kind="bpmn_message").one()
         assert message.attempts == attempt and "no instance waits for message 'nobody_listens'" in message.last_error
         now = now + timedelta(hours=1)
     assert message.status == "failed"

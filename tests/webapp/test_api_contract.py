@@ -179,6 +179,16 @@ def test_responses_match_the_document(app, client):
     call(employee, "POST", "/me/proxies/{proxy_id}/revoke", 404, f"/me/proxies/{proxy['id']}/revoke")
     call(manager, "POST", "/me/proxies/{proxy_id}/revoke", 200, f"/me/proxies/{proxy['id']}/revoke")
     call(manager, "POST", "/me/proxies/{proxy_id}/revoke", 409, f"/me/proxies/{proxy['id']}/revoke")
+    # Notifications and messages.
+    sent = call(employee, "POST", "/messages", 201, json={"to_users": ["li.na"], "subject": "Hi", "body": "there"})
+    call(employee, "POST", "/messages", 404, json={"to_users": ["nobody"], "subject": "Hi", "body": "x"})
+    call(employee, "POST", "/messages", 400, json={"to_users": ["li.na"], "subject": "Hi"})
+    call(manager, "GET", "/messages", 200, "/messages?box=inbox&unread=1")
+    call(manager, "GET", "/messages/{message_id}", 200, f"/messages/{sent['id']}")
+    call(boss, "GET", "/messages/{message_id}", 404, f"/messages/{sent['id']}")
+    call(manager, "GET", "/notifications", 200)
+    call(manager, "POST", "/notifications/read", 200, json={"all": True})
+    call(manager, "POST", "/notifications/read", 400, json={"ids": ["x"]})
     call(None, "POST", "/auth/token", 200, json={"username": "wang.fang", "password": "flowdesk-demo"})
     # Record routes need the core record types; test_api_records checks them against the document.
     json_routes = {(path, method) for path, method, _ in _routes(app) if not path.endswith((".svg", ".json"))

@@ -4,4 +4,15 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # The modules add their routes to bp when imported.
-from . import auth, definitions, instances, openapi, org, record_lists, record_types, records, tasks  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    auth,
+    collab,
+    definitions,
+    instances,
+    openapi,
+    org,
+    record_lists,
+    record_types,
+    records,
+    tasks,
+)

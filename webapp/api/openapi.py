@@ -280,6 +280,7 @@ def _record_paths() -> dict:
 
 
 def _paths() -> dict:
+    from .openapi_collab import collab_paths  # it builds on this module's helpers: bind late
     inbox_filters = [
         _query("view", "Which list.", {"type": "string", "enum": ["mine", "group", "done", "started", "cc"],
                                        "default": "mine"}),
@@ -392,6 +393,7 @@ def _paths() -> dict:
         **_lifecycle_paths(),
         **_record_type_paths(),
         **_record_paths(),
+        **collab_paths(),
         "/openapi.json": {"get": _op("meta", "This document.", _ok("The OpenAPI document.", {"type": "object"}),
                                      public_route=True)},
     }
@@ -408,7 +410,8 @@ def document() -> dict:
                                 "timestamps are ISO-8601, ids are integers."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "tags": [{"name": n} for n in ("auth", "org", "definitions", "instances", "tasks", "records", "meta")],
+        "tags": [{"name": n} for n in ("auth", "org", "definitions", "instances", "tasks", "records", "collab",
+                                       "meta")],
         "paths": _paths(),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",

@@ -1,0 +1,1 @@
+"""Collaboration: internal messages, notifications and their delivery by email and chat webhooks."""
