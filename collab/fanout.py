@@ -32,6 +32,8 @@ def link_for(payload: dict) -> str:
         return f"/messages/{int(payload['message_id'])}"
     if payload.get("work_item_id") and payload.get("kind") not in ("approved", "rejected", "task_claimed"):
         return f"/tasks/{int(payload['work_item_id'])}"
+    if payload.get("record_id") and payload.get("record_type"):
+        return f"/records/{payload['record_type']}/{int(payload['record_id'])}"
     if payload.get("instance_id"):
         return f"/instances/{int(payload['instance_id'])}"
     return ""

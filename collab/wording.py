@@ -45,10 +45,20 @@ def _word(key: str, language: str | None) -> str:
     return TEXT[key][1 if is_chinese(language) else 0]
 
 
+def in_language(text: str, language: str | None) -> str:
+    """Pick the reader's half of each name written 'English / 中文' (task and process names are)."""
+    def pick(part: str) -> str:
+        if part.count(" / ") != 1:
+            return part
+        english, chinese = (half.strip() for half in part.split(" / "))
+        return chinese if is_chinese(language) else english
+    return " · ".join(pick(part) for part in (text or "").split(" · "))
+
+
 def title(kind: str, subject: str, language: str | None) -> str:
-    """Return the one-line title of a notice: its kind's label and what it is about."""
+    """Return the one-line title of a notice: its kind's label and what it is about, in the reader's language."""
     label = kind_label(kind, language)
-    return f"{label}: {subject}" if subject else label
+    return f"{label}: {in_language(subject, language)}" if subject else label
 
 
 def email_parts(*, kind: str, subject: str, body: str, actor: str | None, link: str,

@@ -38,7 +38,7 @@ def notify_outcome(session: Session, instance: ProcessInstance, item: WorkItem, 
         return
     if instance.status == "completed":
         notify(session, to=instance.initiator, kind=item.decision, instance_id=instance.id,
-               subject=f"{instance.title}: {item.decision}", actor=actor, comment=item.comment)
+               subject=instance.title, actor=actor, comment=item.comment)
     elif item.decision == "rejected" and instance.status == "running":
         notify(session, to=instance.initiator, kind="returned", instance_id=instance.id,
-               subject=f"{instance.title}: returned at {item.name}", actor=actor, comment=item.comment)
+               subject=f"{instance.title} · {item.name}", actor=actor, comment=item.comment)

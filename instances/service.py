@@ -131,7 +131,7 @@ def _sync_work_items(session: Session, instance: ProcessInstance, runtime: Proce
             _history(session, instance, "task_proxied", actor="system", element_id=item.element_id,
                      work_item=item, details={"for": absent, "to": proxy}, at=now)
         session.flush()  # the notice names the item's id
-        notices.notify_item_people(session, instance, item, "task_assigned", f"New task: {item.name}")
+        notices.notify_item_people(session, instance, item, "task_assigned", item.name)
 
 
 def _save(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, workflow, report: StepReport,

@@ -97,7 +97,7 @@ def transfer_task(*, session: Session, work_item_id: int, actor: Actor, to_user:
     _history(session, instance, "task_transferred", actor=actor.username, element_id=item.element_id,
              work_item=item, details={"from": previous or actor.username, "to": to_user, "comment": comment},
              at=now)
-    _notify(session, instance, to_user, f"Task transferred to you: {item.name}", "transferred", work_item_id=int(item.id),
+    _notify(session, instance, to_user, item.name, "transferred", work_item_id=int(item.id),
             comment=comment)
     session.flush()
     return item
@@ -117,7 +117,7 @@ def delegate_task(*, session: Session, work_item_id: int, actor: Actor, to_user:
     _make_personal(session, item, to_user)
     _history(session, instance, "task_delegated", actor=actor.username, element_id=item.element_id,
              work_item=item, details={"owner": owner, "to": to_user, "comment": comment})
-    _notify(session, instance, to_user, f"Your opinion is asked on: {item.name}", "delegated", work_item_id=int(item.id),
+    _notify(session, instance, to_user, item.name, "delegated", work_item_id=int(item.id),
             comment=comment)
     session.flush()
     return item
@@ -134,7 +134,7 @@ def resolve_delegation(*, session: Session, work_item_id: int, actor: Actor,
     item.assignee, item.owner = owner, None
     _history(session, instance, "delegation_resolved", actor=actor.username, element_id=item.element_id,
              work_item=item, details={"from": delegate, "to": owner, "comment": comment})
-    _notify(session, instance, owner, f"Handed back to you: {item.name}", "delegated", work_item_id=int(item.id),
+    _notify(session, instance, owner, item.name, "delegated", work_item_id=int(item.id),
             comment=comment)
     session.flush()
     return item
@@ -159,7 +159,7 @@ def copy_instance(*, session: Session, instance_id: int, actor: Actor, to_users:
               for name in names if name not in unread]
     session.add_all(copies)
     for copy in copies:
-        _notify(session, instance, copy.username, f"For your information: {instance.title}", "copied", note=note)
+        _notify(session, instance, copy.username, instance.title, "copied", note=note)
     _history(session, instance, "copied", actor=actor.username, at=now,
              details={"to": [c.username for c in copies], "skipped": sorted(unread), "note": note})
     session.flush()
@@ -199,10 +199,10 @@ def urge_task(*, session: Session, work_item_id: int, actor: Actor, comment: str
     item.last_urged_at = now
     recipients = [item.assignee] if item.assignee else list(item.candidate_users or [])
     for name in recipients:
-        _notify(session, instance, name, f"Reminder: {item.name} is waiting for you", "urged", work_item_id=int(item.id),
+        _notify(session, instance, name, item.name, "urged", work_item_id=int(item.id),
                 comment=comment)
     for group in [] if item.assignee else list(item.candidate_groups or []):
-        _notify(session, instance, f"group:{group}", f"Reminder: {item.name} is waiting for your group",
+        _notify(session, instance, f"group:{group}", item.name,
                 "urged", work_item_id=int(item.id), comment=comment)
     _history(session, instance, "task_urged", actor=actor.username, element_id=item.element_id, work_item=item,
              details={"to": recipients or list(item.candidate_groups or []), "comment": comment}, at=now)

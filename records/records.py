@@ -10,6 +10,7 @@ from audit import service as audit
 from database.base import utcnow
 from database.session import is_postgres
 from forms.schema import FieldError, FormError, validate
+from instances import notices
 from instances.actors import Actor
 from org.permissions import org_index
 
@@ -101,6 +102,10 @@ def create_record(*, session: Session, type_key: str, data: dict, actor: Actor, 
                     created_by=actor.username, updated_at=now, updated_by=actor.username)
     refresh_derived(session, record, view.schema, view.meta)
     _change(session, record, actor, "created", {k: [None, v] for k, v in data.items()}, instance_id)
+    if owner != actor.username:  # someone (or a process) made it another person's record
+        notices.notify(session, to=owner, kind="record_assigned", subject=record.title or f"#{record.id}",
+                       instance_id=instance_id, record_id=int(record.id), record_type=type_key,
+                       actor=actor.username)
     if instance_id is not None:
         link_process(session=session, record_id=record.id, instance_id=instance_id, relation="created")
     session.flush()

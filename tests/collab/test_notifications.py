@@ -160,3 +160,17 @@ def test_mark_read_one_and_all(org_db):
         assert notices.list_notifications(session=session, username="li.na", unread_only=True)[1] == 0
         with pytest.raises(InvalidInput):
             notices.mark_read(session=session, username="li.na", ids=["1"])
+
+
+def test_notice_titles_speak_the_readers_language_only():
+    from collab import wording
+    assert wording.title("task_assigned", "Manager approval / 主管审批", "zh_CN") == "新任务: 主管审批"
+    label = wording.kind_label("returned", "en")
+    assert wording.title("returned", "Leave request / 请假申请 · Manager approval / 主管审批", "en") == \
+        f"{label}: Leave request · Manager approval"
+    assert wording.title("copied", "Plain title", "en").endswith(": Plain title")
+
+
+def test_a_record_notice_links_to_the_record():
+    from collab.fanout import link_for
+    assert link_for({"kind": "record_assigned", "record_id": 7, "record_type": "customer"}) == "/records/customer/7"

@@ -180,3 +180,18 @@ def test_detail_table_references_are_indexed(people):
     with db.query() as session:
         lists = service.related(session=session, record_id=product.id, actor=ANNA)
     assert [(r.type.key, r.field, r.count) for r in lists] == [("quote", "lines[].product", 1)]
+
+
+def test_a_record_created_for_someone_else_notifies_them(core):
+    from sqlalchemy import select
+
+    from instances.models import OutboxMessage
+    with core.command() as session:
+        mine = _customer(session, name="自己的")
+        theirs = service.create_record(session=session, type_key="customer", actor=MAYA, owner="ben",
+                                       data={"name": "分给 Ben"})
+    with core.query() as session:
+        rows = [r.payload for r in session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "notification"))]
+    assert [(p["to"], p["kind"], p["record_id"], p["subject"]) for p in rows] == [
+        ("ben", "record_assigned", theirs.id, "分给 Ben")]
+    assert mine.id != theirs.id

@@ -31,7 +31,9 @@ def test_bell_badge_counts_update_without_a_page_reload(app, login):
     assert response.status_code == 302
     assert counts(manager) == {"notifications": 1, "messages": 1}
     page = manager.get("/notifications").get_data(as_text=True)
-    assert "New task" in page and 'data-fd-unread="notifications">1<' in page
+    # Written in li.na's language (English here): the kind's label and the task's own name, nothing mixed in.
+    assert "<div>New task: Manager approval</div>" in page and "主管审批" not in page
+    assert 'data-fd-unread="notifications">1<' in page
     thread = manager.get(response.headers["Location"]).get_data(as_text=True)
     assert "Lunch?" in thread and "12:00" in thread
     assert counts(manager)["messages"] == 0
