@@ -41,7 +41,7 @@ def scan_due(database: Database, *, config: DeliveryConfig, now: datetime | None
                 query = query.with_for_update(skip_locked=True, of=WorkItem)
             for item, instance in session.execute(query).all():
                 session.add(NoticeOnce(kind=kind, ref_id=item.id, created_at=moment))
-                subject = f"{item.name} ({instance.title})" if instance.title else item.name
+                subject = f"{instance.title} · {item.name}" if instance.title else item.name
                 notices.notify_item_people(session, instance, item, kind, subject)
                 queued += 1
     return queued

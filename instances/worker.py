@@ -21,16 +21,22 @@ class Worker:
 
     def __init__(self, database: Database, *, interval: float = 1.0, max_attempts: int = 5, jobs=()):
         self.database = database
-        # Jobs of packages this one may not import (collab's delivery) are handed in by the caller.
-        self.jobs = (run_due_timers, deliver_outbox, *jobs)
+        self.core_jobs = (run_due_timers, deliver_outbox)
+        # Jobs of packages this one may not import (collab's delivery) are handed in by the caller. They talk to
+        # mail servers and chat robots, so they run on their own schedule: a slow server never delays timers.
+        self.extra_jobs = tuple(jobs)
+        self.jobs = (*self.core_jobs, *self.extra_jobs)
         self.interval = interval
         self.max_attempts = max_attempts
         self._scheduler = None
 
     def run_once(self) -> int:
         """Run every due job once; return how many timers fired and messages were delivered."""
+        return self._run(self.jobs)
+
+    def _run(self, jobs) -> int:
         done = 0
-        for job in self.jobs:
+        for job in jobs:
             try:
                 done += job(self.database, max_attempts=self.max_attempts)
             except Exception:  # a broken database connection must not kill the scheduler thread
@@ -39,8 +45,11 @@ class Worker:
         return done
 
     def _add_jobs(self, scheduler) -> None:
-        scheduler.add_job(self.run_once, "interval", seconds=self.interval, id="due_timers",
+        scheduler.add_job(self._run, "interval", args=[self.core_jobs], seconds=self.interval, id="due_timers",
                           max_instances=1, coalesce=True, misfire_grace_time=None)
+        if self.extra_jobs:
+            scheduler.add_job(self._run, "interval", args=[self.extra_jobs], seconds=self.interval,
+                              id="deliveries", max_instances=1, coalesce=True, misfire_grace_time=None)
 
     def start_in_background(self) -> None:
         """Start the jobs in a background thread of this process (used by `flowdesk serve`)."""

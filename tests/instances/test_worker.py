@@ -71,3 +71,21 @@ def test_failing_timer_is_retried_then_becomes_an_incident(db):
     assert jobs.run_due_timers(db, now=utcnow() + timedelta(seconds=5), max_attempts=3) == 0
     with db.query() as session:
         assert session.get(ProcessInstance, iid).wake_attempts == 1
+
+
+def test_handed_in_jobs_run_on_their_own_schedule(db):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from instances.worker import Worker
+
+    def slow_delivery(database, max_attempts):
+        return 0
+
+    worker = Worker(db, interval=60, jobs=[slow_delivery])
+    scheduler = BackgroundScheduler()
+    worker._add_jobs(scheduler)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"due_timers", "deliveries"}
+    assert list(jobs["deliveries"].args[0]) == [slow_delivery]
+    assert slow_delivery not in jobs["due_timers"].args[0]
+    assert worker.run_once() == 0  # --once still runs everything
