@@ -565,6 +565,7 @@ def test_responses_match_the_document(client, core, db):
     call(employee, "POST", "/records/{type_key}", 422, "/records/customer", json={"data": {"name": 1}})
     call(employee, "GET", "/records/{type_key}", 200, "/records/customer?q=零售")
     call(employee, "GET", "/records/{type_key}", 400, "/records/customer?f.nope=1")
+    call(employee, "GET", "/records/{type_key}/export", 400, "/records/customer/export?format=pdf")
     one = f"/records/customer/{customer['id']}"
     template = "/records/{type_key}/{record_id}"
     call(employee, "GET", template, 200, one)
@@ -623,3 +624,29 @@ def test_fields_hidden_by_field_rights_stay_hidden(client, anna, admin):
     assert "credit_limit" not in changes and "name" in changes
     assert "credit_limit" in [c["field"] for e in admin.get(f"{path}/history").get_json()["items"]
                               for c in e["changes"]]
+
+
+def test_export_through_the_api_follows_filters_and_the_export_right(anna, ben, db):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from audit import service as audit
+    create(anna, "customer", {"name": "导出甲", "level": "a"})
+    create(anna, "customer", {"name": "导出乙", "level": "b"})
+    response = anna.get("/records/customer/export?f.level=a")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert [row[1] for row in rows[1:]] == ["导出甲"]
+    book = load_workbook(io.BytesIO(anna.get("/records/customer/export?format=xlsx").data))
+    assert sorted(row[1] for row in book.active.iter_rows(min_row=2, values_only=True)) == ["导出乙", "导出甲"]
+    # liu.yang reads the shared customers but may export only his own: none.
+    mine = list(csv.reader(io.StringIO(ben.get("/records/customer/export").get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(mine) == 1
+    assert ben.get("/records/customer/export?format=pdf").status_code == 400
+    assert ben.get("/records/customer/export?f.nope=1").status_code == 400
+    assert ben.get("/records/nope/export").status_code == 404
+    with db.query() as session:
+        entries, _ = audit.search(session, action="export", object_type="records:customer")
+    assert {e.actor for e in entries} == {"wang.fang", "liu.yang"} and len(entries) == 3

@@ -247,6 +247,17 @@ def _record_paths() -> dict:
             "post": _op("records", "Create a record; Location names it.", _ok("The new record.", ref("Record")),
                         status="201", errors="400 403 404 422", params=[type_key],
                         body=_body(ref("RecordCreateRequest")))},
+        "/records/{type_key}/export": {"get": _op(
+            "records", "Export the records matching the filters and search, only what the caller may export; "
+            "the export is logged.",
+            {"description": "A CSV (UTF-8 with BOM) or Excel file.",
+             "content": {"text/csv": {"schema": STRING},
+                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                             "schema": {"type": "string", "format": "binary"}}}},
+            errors="400 404", params=[type_key, _query("format", "csv (default) or xlsx.",
+                                                        {"type": "string", "enum": ["csv", "xlsx"]}),
+                                      *[p for p in lists if p["name"] not in ("columns", "deleted", "page",
+                                                                              "page_size")]])},
         "/records/{type_key}/{record_id}": {
             "get": _op("records", "Describe a live record.", one, errors="404", params=record),
             "patch": _op("records", "Change some fields (null removes one), with the lock version loaded.", one,

@@ -129,3 +129,18 @@ def list_records(type_key: str):
         out = {**page_json(items, result.total, page, page_size), "type": view.key,
                "columns": columns or list(view.meta.get("list_columns", []))}
     return jsonify(out)
+
+
+@bp.get("/records/<type_key>/export")
+def export_records(type_key: str):
+    """Export the records matching the list's filters and search as CSV or Excel, only what the caller may export."""
+    from ..views import record_export
+    fmt = (request.args.get("format") or "csv").strip()
+    if fmt not in record_export.FORMATS:
+        raise bad_input("format", _("format must be csv or xlsx."))
+    actor = me().actor
+    with query() as session:
+        view = records.get_type_or_raise(session=session, key=type_key)
+        filters, sort = _filters(view), _sort(view)
+    return record_export.export(type_key, fmt, filters, (request.args.get("q") or "").strip() or None, sort,
+                                actor=actor, chinese=False)

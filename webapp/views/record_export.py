@@ -38,21 +38,31 @@ def _cell(field, value, titles: dict, chinese: bool):
     return value
 
 
-def export(key: str, fmt: str, filters: list, search: str | None, sort: str | None) -> Response:
-    """Build the file of a type's records matching the list's filters, as the reader may export them."""
+def export(key: str, fmt: str, filters: list, search: str | None, sort: str | None, actor=None,
+           chinese: bool | None = None) -> Response:
+    """Build the file of a type's records matching the list's filters, as the reader may export them.
+
+    Pages call it for the signed-in user; the API passes the token's actor and lets domain errors through.
+    """
     from diagrams.text import localize
     if fmt not in FORMATS:
         abort(404)
-    chinese = select_locale() == "zh_CN"
+    page_call = actor is None
+    actor = actor or current_user.actor
+    chinese = (select_locale() == "zh_CN") if chinese is None else chinese
     with query() as session:
         try:
-            view, total, rows = records.export_records(session=session, type_key=key, actor=current_user.actor,
+            view, total, rows = records.export_records(session=session, type_key=key, actor=actor,
                                                        filters=filters, search=search, sort=sort)
         except NotFound:
+            if not page_call:
+                raise
             abort(404)
         except Invalid as exc:
+            if not page_call:
+                raise
             abort(400, exc.message)
-        columns = visible_fields(view, current_user.actor)
+        columns = visible_fields(view, actor)
         header = ["No.", *[localize(f.title, "zh" if chinese else "en") for f in columns], "Owner", "Updated"]
         body = list(rows)
         ref_ids = [v for r in body for f in columns if f.schema.get("x-reference")
@@ -61,7 +71,7 @@ def export(key: str, fmt: str, filters: list, search: str | None, sort: str | No
         table = [[r.id, *[_cell(f, (r.data or {}).get(f.name), titles, chinese) for f in columns], r.owner,
                   r.updated_at.replace(tzinfo=None)] for r in body]
     with command() as session:
-        audit.log(session, kind="access", action="export", object_type=f"records:{key}",
+        audit.log(session, kind="access", action="export", actor=actor.username, object_type=f"records:{key}",
                   summary=f"{len(table)} of {total} records as {fmt}",
                   after={"q": search or "", "sort": sort or "", "filters": [f"{f.field} {f.op} {f.value}"
                                                                             for f in filters]})
