@@ -109,3 +109,12 @@ def test_field_rights_are_set_on_the_page_and_hide_the_field(login, db, customer
     assert "Credit limit" in login("li.na").get(f"/records/customer/{customer}").get_data(as_text=True)
     checked = admin.get("/admin/access/fields?type=customer").get_data(as_text=True)
     assert 'id="view-credit_limit-manager" checked' in checked
+
+
+def test_field_rights_of_an_unknown_type_are_refused_and_nothing_changes(login, db, customer):
+    admin = login("admin")
+    assert admin.get("/admin/access/fields?type=nope").status_code == 404
+    assert admin.post("/admin/access/fields", data={"type": "nope", "view-name": ["manager"]}).status_code == 404
+    assert admin.post("/admin/access/fields", data={"view-name": ["manager"]}).status_code == 404
+    with db.query() as session:
+        assert all(not v.meta.get("field_access") for v in records.list_types(session=session))

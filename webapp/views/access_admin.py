@@ -6,7 +6,7 @@ import io
 import json
 from datetime import datetime, time, timezone
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -215,7 +215,10 @@ def field_rights():
     with query() as session:
         types = records.list_types(session=session)
         roles = org.list_units(session=session, kind="role")
-        view = next((v for v in types if v.key == key), None) or (types[0] if types else None)
+        view = next((v for v in types if v.key == key), None)
+        if view is None and (key or request.method == "POST"):
+            abort(404)  # never save one type's rights under another's name
+        view = view or (types[0] if types else None)
     if view is None:
         return render_template("access/fields.html", types=[], view=None, roles=roles, rights={},
                                section="fields")
