@@ -28,6 +28,8 @@ log = logging.getLogger("flowdesk.outbox")
 
 def link_for(payload: dict) -> str:
     """Return the app path a notice points at."""
+    if payload.get("event_id"):
+        return f"/calendar/events/{int(payload['event_id'])}"
     if payload.get("message_id"):
         return f"/messages/{int(payload['message_id'])}"
     if payload.get("work_item_id") and payload.get("kind") not in ("approved", "rejected", "task_claimed"):

@@ -1,4 +1,4 @@
-"""The worker's collaboration jobs: raise due-soon and overdue notices, fan out notices, deliver."""
+"""The worker's collaboration jobs: raise due-soon, overdue and event reminder notices, fan out, deliver."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -11,11 +11,17 @@ from database.base import utcnow
 from database.session import Database, is_postgres
 from instances import notices
 from instances.models import ProcessInstance, WorkItem
+from org.models import User
 
+from .calendar.reminders import scan_reminders
 from .config import DeliveryConfig
 from .delivery import deliver
 from .fanout import fan_out
 from .models import NoticeOnce
+
+# An item this long past its due time goes up to the holder's superior (the "escalated" notice).
+ESCALATE_AFTER = timedelta(hours=24)
+Boss = aliased(User)
 
 
 def _once(kind: str):
@@ -23,12 +29,23 @@ def _once(kind: str):
     return ~exists(select(mark.ref_id).where(mark.kind == kind, mark.ref_id == WorkItem.id))
 
 
+def _escalate(session, instance: ProcessInstance, item: WorkItem, subject: str) -> None:
+    """Tell the superiors of whoever holds an item long overdue; an item nobody can be traced to waits."""
+    holders = [item.assignee] if item.assignee else list(item.candidate_users or [])
+    superiors = set(session.scalars(select(Boss.username).join(User, User.superior_id == Boss.id).where(
+        User.username.in_([h for h in holders if h]), Boss.status == "active"))) if holders else set()
+    for name in sorted(superiors - set(holders)):
+        notices.notify(session, to=name, kind="escalated", subject=subject, instance_id=instance.id,
+                       work_item_id=item.id, body=", ".join(h for h in holders if h))
+
+
 def scan_due(database: Database, *, config: DeliveryConfig, now: datetime | None = None, limit: int = 500,
-             max_attempts: int = 5) -> int:
-    """Queue one "due soon" and one "overdue" notice per open work item; return how many were queued."""
+             max_attempts: int = 5, escalate_after: timedelta = ESCALATE_AFTER) -> int:
+    """Queue one "due soon", one "overdue" and one "escalated" notice per open work item; return how many."""
     moment = now or utcnow()
     queued = 0
-    for kind, condition in (("overdue", WorkItem.due_at <= moment),
+    for kind, condition in (("escalated", WorkItem.due_at <= moment - escalate_after),
+                            ("overdue", WorkItem.due_at <= moment),
                             ("due_soon", (WorkItem.due_at > moment)
                              & (WorkItem.due_at <= moment + timedelta(hours=config.due_soon_hours)))):
         with database.command() as session:
@@ -42,11 +59,16 @@ def scan_due(database: Database, *, config: DeliveryConfig, now: datetime | None
             for item, instance in session.execute(query).all():
                 session.add(NoticeOnce(kind=kind, ref_id=item.id, created_at=moment))
                 subject = f"{instance.title} · {item.name}" if instance.title else item.name
-                notices.notify_item_people(session, instance, item, kind, subject)
+                if kind == "escalated":
+                    _escalate(session, instance, item, subject)
+                else:
+                    notices.notify_item_people(session, instance, item, kind, subject)
                 queued += 1
     return queued
 
 
 def make_jobs(config: DeliveryConfig) -> list:
     """Return the jobs for instances.worker.Worker, bound to the delivery settings."""
-    return [partial(scan_due, config=config), partial(fan_out, config=config), partial(deliver, config=config)]
+    # Reminders first: a reminder queued now is fanned out and delivered in the same run.
+    return [partial(scan_due, config=config), scan_reminders, partial(fan_out, config=config),
+            partial(deliver, config=config)]

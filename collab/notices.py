@@ -16,7 +16,7 @@ from .models import CHANNELS, NOTICE_KINDS, URGENT_KINDS, NoticePreference, Noti
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 # In-app for everything; email only where waiting for the next visit costs something.
 EMAIL_BY_DEFAULT = {"task_assigned", "urged", "overdue", "escalated", "approved", "rejected", "returned",
-                    "reminder"}
+                    "reminder", "invited", "event_cancelled", "event_reminder"}
 MAX_PAGE_SIZE = 200
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 

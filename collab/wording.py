@@ -20,6 +20,11 @@ KIND_LABELS = {
     "delegated": ("Task delegated", "任务委派"),
     "reminder": ("Reminder", "提醒"),
     "message": ("New message", "新消息"),
+    "invited": ("Invitation", "日程邀请"),
+    "invitation_reply": ("Reply to your invitation", "邀请回复"),
+    "event_changed": ("Event changed", "日程已变更"),
+    "event_cancelled": ("Event cancelled", "日程已取消"),
+    "event_reminder": ("Coming up", "日程提醒"),
 }
 TEXT = {
     "open": ("Open in Flowdesk", "在 Flowdesk 中打开"),

@@ -12,7 +12,7 @@ from .errors import Invalid, NotFound
 from .models import AccessRule, Department, Position, Role, RoleGrant, User, WorkGroup
 from .permissions import ACTIONS, EFFECTS, SCOPES, WHICH_KINDS, WHO_KINDS, forget_org_index
 
-RESOURCE = re.compile(r"^(\*|records:(\*|[a-z][a-z0-9_]{1,62})|instances)$")
+RESOURCE = re.compile(r"^(\*|records:(\*|[a-z][a-z0-9_]{1,62})|instances|calendar)$")
 
 # Everyday defaults: the company's customers, contacts, partners, campaigns and knowledge base are shared
 # reading for all staff (service needs the customer that sales owns); leads, deals, money and tickets are
@@ -32,6 +32,10 @@ DEFAULT_GRANTS = [
     ("manager", "records:*", "edit", "department_tree"),
     ("manager", "records:*", "export", "department_tree"),
     ("manager", "instances", "view", "department_tree"),
+    # Calendars: a project team sees each other's schedule, a manager the department tree's; everyone
+    # else sees only busy times, which is what planning a meeting needs.
+    ("employee", "calendar", "view", "group"),
+    ("manager", "calendar", "view", "department_tree"),
 ]
 
 
@@ -43,7 +47,7 @@ def _check(value, allowed: tuple[str, ...], field: str) -> str:
 
 def _check_resource(resource) -> str:
     if not isinstance(resource, str) or not RESOURCE.match(resource):
-        raise Invalid("resource is records:<type>, records:* , instances or *", details={"field": "resource"})
+        raise Invalid("resource is records:<type>, records:* , instances, calendar or *", details={"field": "resource"})
     return resource
 
 

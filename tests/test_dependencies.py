@@ -17,7 +17,7 @@ ALLOWED = {
     "attachments": {"database"},
     "records": {"engine", "database", "definitions", "forms", "instances", "org", "audit"},
     "audit": {"database"},
-    "collab": {"engine", "database", "instances", "org", "audit", "attachments"},
+    "collab": {"engine", "database", "instances", "org", "audit", "attachments", "records", "definitions"},
     "webapp": OURS,
 }
 NO_FLASK = {"engine", "definitions", "forms", "instances", "org", "diagrams", "attachments", "database", "records", "audit", "collab"}

@@ -34,3 +34,21 @@ def test_postgres_upgrades_and_matches_models(pg_db):
     upgrade(pg_db)
     assert current_revision(pg_db) == head_revision()
     assert _diff(pg_db) == []
+
+
+def test_the_calendar_upgrade_gives_installed_default_grants_their_calendar_rows(tmp_path):
+    for with_grants in (True, False):
+        database = Database(f"sqlite:///{tmp_path / f'grants-{with_grants}.db'}")
+        upgrade(database, "0011")
+        if with_grants:
+            with database.engine.begin() as connection:
+                connection.execute(text("INSERT INTO role_grant (role_code, resource, action, scope, created_at, "
+                                        "created_by) VALUES ('employee', 'records:*', 'view', 'department', "
+                                        "'2026-01-01 00:00:00', 'system')"))
+        upgrade(database)
+        with database.engine.connect() as connection:
+            rows = connection.execute(text("SELECT role_code, scope FROM role_grant WHERE resource = 'calendar' "
+                                           "ORDER BY role_code")).all()
+        assert [tuple(r) for r in rows] == ([("employee", "group"), ("manager", "department_tree")]
+                                            if with_grants else [])
+        database.dispose()

@@ -333,6 +333,11 @@ def demo(settings: Settings):
         customers = load_demo_records(session=session)
     if customers:
         click.echo(f"demo customers: {customers}, with contacts, contracts, orders, payments and a complaint")
+    from collab.calendar.demo import load_demo_events
+    with database.command() as session:
+        meetings = load_demo_events(session=session)
+    if meetings:
+        click.echo(f"demo calendar: {meetings} meetings, calls and visits this week")
     click.echo(f"demo organisation: {people} people" + (f"; {started} demo requests started" if started else ""))
     click.echo(f"demo logins (password '{org_demo.DEMO_PASSWORD}' for all):")
     for username, name, dept, _position, _superior, roles, _lang in org_demo.USERS[:6] + org_demo.USERS[8:10]:

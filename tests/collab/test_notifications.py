@@ -112,6 +112,15 @@ def test_overdue_and_due_soon_are_raised_once_per_item(org_db):
     assert scan_due(org_db, config=NO_MAIL, now=now + timedelta(hours=4)) == 1
     assert scan_due(org_db, config=NO_MAIL, now=now + timedelta(hours=5)) == 0
     assert kinds_for(org_db, "li.na") == ["task_assigned", "due_soon", "overdue"]
+    # A day past due it goes up to li.na's superior, once; li.na hears nothing more.
+    assert scan_due(org_db, config=NO_MAIL, now=now + timedelta(hours=26)) == 0
+    assert scan_due(org_db, config=NO_MAIL, now=now + timedelta(hours=28)) == 1
+    assert scan_due(org_db, config=NO_MAIL, now=now + timedelta(hours=29)) == 0
+    assert kinds_for(org_db, "zhang.wei") == ["escalated"]
+    assert kinds_for(org_db, "li.na") == ["task_assigned", "due_soon", "overdue"]
+    with org_db.query() as session:
+        notice = session.scalar(select(Notification).where(Notification.username == "zhang.wei"))
+        assert notice.link == f"/tasks/{item.id}" and notice.body == "li.na"
 
 
 def test_channels_per_kind_and_bad_preferences(org_db):

@@ -29,7 +29,8 @@ AUDIT_PAGE = 50
 
 
 def _resources(session) -> list[tuple[str, str]]:
-    out = [("records:*", _("All record types")), ("instances", _("Process instances")), ("*", _("Everything"))]
+    out = [("records:*", _("All record types")), ("instances", _("Process instances")),
+           ("calendar", _("Calendars")), ("*", _("Everything"))]
     for view in records.list_types(session=session, include_inactive=True):
         out.append((f"records:{view.key}", view.type.name_en or view.type.name))
     return out

@@ -1,0 +1,1 @@
+"""The calendar: events with attendees, recurrence, conflicts, reminders, overlays and iCalendar feeds."""
