@@ -15,6 +15,8 @@ class DeliveryConfig:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_security: str = "none"
+    # PEM bundle of the CAs that sign the mail server's certificate (a company's own); empty: the system's.
+    smtp_ca_file: str = ""
     mail_from: str = "Flowdesk <flowdesk@localhost>"
     base_url: str = "http://127.0.0.1:5000"
     # A row claimed longer ago than this, still "sending", belongs to a worker that died mid-send.

@@ -29,7 +29,7 @@ from .models import Webhook
 
 log = logging.getLogger("flowdesk.outbox")
 EXTERNAL = ("email", "webhook")
-STATUSES = ("pending", "sending", "sent", "failed", "dead", "uncertain", "discarded")
+STATUSES = ("pending", "sending", "sent", "failed", "dead", "uncertain", "discarded", "cancelled")
 RESENDABLE = ("failed", "dead", "uncertain", "discarded")
 # Only the crash test sets this: a pause after the send and before the mark, to be killed in.
 PAUSE_ENV = "FLOWDESK_TEST_PAUSE_AFTER_SEND"

@@ -26,15 +26,23 @@ def build(*, config: DeliveryConfig, to: str, subject: str, text: str, html: str
     return message
 
 
+def tls_context(config: DeliveryConfig) -> ssl.SSLContext:
+    """Return a TLS context that checks the server's certificate and name, against the private CAs if set."""
+    # Verification is never switched off: a server that cannot prove its name gets neither the password
+    # nor the mail. A private bundle replaces the system's CAs, as curl's --cacert does; list both if needed.
+    return ssl.create_default_context(cafile=config.smtp_ca_file or None)
+
+
 def send(*, config: DeliveryConfig, message: EmailMessage) -> None:
-    """Hand one email to the configured SMTP server; raise OSError or smtplib errors when it refuses."""
-    context = ssl.create_default_context()
+    """Hand one email to the configured SMTP server; raise OSError (ssl.SSLError too) or smtplib errors."""
+    context = tls_context(config) if config.smtp_security in ("starttls", "tls") else None
     if config.smtp_security == "tls":
         client = smtplib.SMTP_SSL(config.smtp_host, config.smtp_port, timeout=config.timeout, context=context)
     else:
         client = smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.timeout)
     with client:
         if config.smtp_security == "starttls":
+            # Raises when the server does not offer STARTTLS: never fall back to sending in the clear.
             client.starttls(context=context)
         if config.smtp_user:
             client.login(config.smtp_user, config.smtp_password)

@@ -1,6 +1,7 @@
 """Internal messages: send to people, departments or groups, read, reply in threads, remind later."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
@@ -8,10 +9,12 @@ from sqlalchemy.orm import Session
 
 from attachments.models import Attachment
 from database.base import utcnow
+from database.session import is_postgres
 from instances import notices
+from instances.models import OutboxMessage
 
 from . import audience
-from .errors import InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound
 from .models import Message, MessageRecipient
 
 MAX_SUBJECT = 300
@@ -187,3 +190,70 @@ def unread_count(*, session: Session, username: str) -> int:
     """Count a person's unread messages."""
     return session.scalar(select(func.count()).select_from(MessageRecipient).where(
         MessageRecipient.username == username, MessageRecipient.read_at.is_(None))) or 0
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A reminder still to come: which message, for whom, when, and who set it (the message's sender)."""
+
+    id: int
+    message_id: int
+    subject: str
+    to: str
+    set_by: str
+    remind_at: datetime | None
+
+
+def _reminder(row: OutboxMessage) -> Reminder:
+    payload = row.payload or {}
+    return Reminder(id=row.id, message_id=int(payload.get("message_id") or 0),
+                    subject=str(payload.get("subject") or ""), to=str(payload.get("to") or ""),
+                    set_by=str(payload.get("actor") or ""), remind_at=row.next_attempt_at)
+
+
+def _reminder_rows():
+    # A reminder is a "notification" row of the outbox, due at the reminder's time (see send_message).
+    return select(OutboxMessage).where(OutboxMessage.kind == "notification",
+                                       OutboxMessage.payload["kind"].as_string() == "reminder")
+
+
+def list_reminders(*, session: Session, username: str, page: int = 1,
+                   page_size: int = 25) -> tuple[list[Reminder], int]:
+    """Return one page of the pending reminders a person set or will receive, soonest first, and the total."""
+    page, page_size = _page(page, page_size)
+    mine = _reminder_rows().where(OutboxMessage.status == "pending",
+                                  or_(OutboxMessage.payload["actor"].as_string() == username,
+                                      OutboxMessage.payload["to"].as_string() == username))
+    total = session.scalar(select(func.count()).select_from(mine.subquery())) or 0
+    rows = session.scalars(mine.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                           .offset((page - 1) * page_size).limit(page_size))
+    return [_reminder(row) for row in rows], total
+
+
+def cancel_reminder(*, session: Session, reminder_id: int, username: str,
+                    now: datetime | None = None) -> Reminder:
+    """Cancel a pending reminder the person set, so it never fires; a delivered one cannot be cancelled."""
+    found = isinstance(reminder_id, int) and not isinstance(reminder_id, bool) and 0 < reminder_id < 2**63
+    query = _reminder_rows().where(OutboxMessage.id == reminder_id)
+    if is_postgres(session):
+        # Wait for a worker expanding this very row: then it is delivered, and the answer below says so.
+        query = query.with_for_update()
+    row = session.scalars(query.execution_options(populate_existing=True)).first() if found else None
+    # Only the sender who set it may cancel; to anyone else it does not exist (recipients only see it coming).
+    if row is None or (row.payload or {}).get("actor") != username:
+        raise NotFound(f"no reminder {reminder_id} set by {username}", details={"id": reminder_id})
+    if row.status == "sent":
+        delivered = row.sent_at.isoformat() if row.sent_at else None
+        when = f" at {delivered}" if delivered else ""
+        raise Conflict(f"reminder {reminder_id} was already delivered{when}; it cannot be cancelled",
+                       details={"id": reminder_id, "status": "sent", "sent_at": delivered})
+    if row.status != "pending":
+        raise Conflict(f"reminder {reminder_id} is {row.status}; only a pending reminder can be cancelled",
+                       details={"id": reminder_id, "status": row.status})
+    # Fan-out and delivery only pick "pending" rows and an admin's resend only failed, dead, uncertain or
+    # discarded ones, so a cancelled row never fires; it stays for the outbox page, with who cancelled it.
+    row.status = "cancelled"
+    row.payload = {**(row.payload or {}), "cancelled_by": username,
+                   "cancelled_at": (now or utcnow()).isoformat()}
+    session.flush()
+    return _reminder(row)

@@ -27,6 +27,9 @@ class Directory(Protocol):
     def members(self, kind: str, code: str) -> list[str]:
         """Return the active members of a role, department, position or group."""
 
+    def active_users(self, usernames: list[str]) -> set[str]:
+        """Return the names among these that belong to active users."""
+
 
 class EmptyDirectory:
     """The default directory: it knows nobody."""
@@ -42,6 +45,9 @@ class EmptyDirectory:
 
     def members(self, kind: str, code: str) -> list[str]:
         return []
+
+    def active_users(self, usernames: list[str]) -> set[str]:
+        return set()
 
 
 _current: Directory = EmptyDirectory()

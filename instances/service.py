@@ -14,7 +14,7 @@ from engine.jsonsafe import to_json_safe
 from engine.runtime import ProcessRuntime, StepReport
 from engine.specs import classify_decision
 
-from . import assignment, notices
+from . import assignment, mentions, notices
 from .actors import SYSTEM, Actor
 from .context import engine_command
 from .errors import Conflict, InstanceNotFound, InvalidInput, NotAllowed, ProcessFailure, WorkItemNotFound
@@ -283,6 +283,7 @@ def complete_task(*, session: Session, work_item_id: int, actor: Actor, data: di
              work_item=item, details={"decision": item.decision, "comment": comment, "data": data}, at=now)
     _save(session, instance, runtime, workflow, report, actor=actor.username, now=now, open_items=open_items)
     notices.notify_outcome(session, instance, item, actor.username)
+    mentions.notify_mentions(session, instance=instance, writer=actor.username, text=comment, item=item)
     command.finish(instance)
     return instance
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from database.base import utcnow
 
-from . import notices, visibility
+from . import mentions, notices, visibility
 from .actors import Actor
 from .errors import Conflict, InstanceNotFound, InvalidInput, NotAllowed, WorkItemNotFound
 from .models import InstanceCopy, ProcessInstance, WorkItem, WorkItemCandidate
@@ -99,6 +99,8 @@ def transfer_task(*, session: Session, work_item_id: int, actor: Actor, to_user:
              at=now)
     _notify(session, instance, to_user, item.name, "transferred", work_item_id=int(item.id),
             comment=comment)
+    mentions.notify_mentions(session, instance=instance, writer=actor.username, text=comment, item=item,
+                             exclude=[to_user])
     session.flush()
     return item
 
@@ -119,6 +121,8 @@ def delegate_task(*, session: Session, work_item_id: int, actor: Actor, to_user:
              work_item=item, details={"owner": owner, "to": to_user, "comment": comment})
     _notify(session, instance, to_user, item.name, "delegated", work_item_id=int(item.id),
             comment=comment)
+    mentions.notify_mentions(session, instance=instance, writer=actor.username, text=comment, item=item,
+                             exclude=[to_user])
     session.flush()
     return item
 
@@ -136,6 +140,8 @@ def resolve_delegation(*, session: Session, work_item_id: int, actor: Actor,
              work_item=item, details={"from": delegate, "to": owner, "comment": comment})
     _notify(session, instance, owner, item.name, "delegated", work_item_id=int(item.id),
             comment=comment)
+    mentions.notify_mentions(session, instance=instance, writer=actor.username, text=comment, item=item,
+                             exclude=[owner])
     session.flush()
     return item
 
@@ -160,6 +166,8 @@ def copy_instance(*, session: Session, instance_id: int, actor: Actor, to_users:
     session.add_all(copies)
     for copy in copies:
         _notify(session, instance, copy.username, instance.title, "copied", note=note)
+    mentions.notify_mentions(session, instance=instance, writer=actor.username, text=note,
+                             exclude=names)
     _history(session, instance, "copied", actor=actor.username, at=now,
              details={"to": [c.username for c in copies], "skipped": sorted(unread), "note": note})
     session.flush()
@@ -204,6 +212,8 @@ def urge_task(*, session: Session, work_item_id: int, actor: Actor, comment: str
     for group in [] if item.assignee else list(item.candidate_groups or []):
         _notify(session, instance, f"group:{group}", item.name,
                 "urged", work_item_id=int(item.id), comment=comment)
+    mentions.notify_mentions(session, instance=instance, writer=actor.username, text=comment, item=item,
+                             exclude=recipients)
     _history(session, instance, "task_urged", actor=actor.username, element_id=item.element_id, work_item=item,
              details={"to": recipients or list(item.candidate_groups or []), "comment": comment}, at=now)
     session.flush()

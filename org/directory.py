@@ -64,6 +64,14 @@ class OrgDirectory:
         with self.database.query() as session:
             return list(session.scalars(query.order_by(User.username)))
 
+    def active_users(self, usernames: list[str]) -> set[str]:
+        names = sorted({name for name in usernames if name})
+        if not names:
+            return set()
+        with self.database.query() as session:
+            return set(session.scalars(select(User.username).where(User.username.in_(names),
+                                                                   User.status == "active")))
+
 
 def install(database: Database) -> OrgDirectory:
     """Register the org directory for assignment strategies and return it."""

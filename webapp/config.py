@@ -50,6 +50,7 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_security: str = "none"
+    smtp_ca_file: str = ""
     mail_from: str = "Flowdesk <flowdesk@localhost>"
     base_url: str = "http://127.0.0.1:5000"
     outbox_lease_seconds: float = 300.0
@@ -59,6 +60,7 @@ class Settings:
         from collab.config import DeliveryConfig
         return DeliveryConfig(smtp_host=self.smtp_host, smtp_port=self.smtp_port, smtp_user=self.smtp_user,
                               smtp_password=self.smtp_password, smtp_security=self.smtp_security,
+                              smtp_ca_file=self.smtp_ca_file,
                               mail_from=self.mail_from, base_url=self.base_url,
                               lease_seconds=self.outbox_lease_seconds)
 
@@ -90,6 +92,8 @@ class Settings:
             smtp_password=env.get("FLOWDESK_SMTP_PASSWORD", ""),
             # none, starttls (upgrade a plain connection, usually port 587) or tls (implicit TLS, port 465).
             smtp_security=env.get("FLOWDESK_SMTP_SECURITY", "none").lower(),
+            # PEM file of the CAs that sign the mail server's certificate (a company's own); always checked.
+            smtp_ca_file=env.get("FLOWDESK_SMTP_CA_FILE", ""),
             mail_from=env.get("FLOWDESK_MAIL_FROM", "Flowdesk <flowdesk@localhost>"),
             base_url=env.get("FLOWDESK_BASE_URL", f"http://127.0.0.1:{env.get('PORT', '5000')}"),
             outbox_lease_seconds=float(env.get("FLOWDESK_OUTBOX_LEASE_SECONDS", "300")),

@@ -189,6 +189,13 @@ def test_responses_match_the_document(app, client):
     call(manager, "GET", "/notifications", 200)
     call(manager, "POST", "/notifications/read", 200, json={"all": True})
     call(manager, "POST", "/notifications/read", 400, json={"ids": ["x"]})
+    call(employee, "POST", "/messages", 201, json={"to_users": ["li.na"], "subject": "Later", "body": "x",
+                                                   "remind_at": (today + timedelta(days=1)).isoformat()})
+    reminder = call(employee, "GET", "/messages/reminders", 200)["items"][0]
+    cancel = "/messages/reminders/{reminder_id}/cancel"
+    call(manager, "POST", cancel, 404, f"/messages/reminders/{reminder['id']}/cancel")
+    call(employee, "POST", cancel, 200, f"/messages/reminders/{reminder['id']}/cancel")
+    call(employee, "POST", cancel, 409, f"/messages/reminders/{reminder['id']}/cancel")
     call(None, "POST", "/auth/token", 200, json={"username": "wang.fang", "password": "flowdesk-demo"})
     # Record routes need the core record types; test_api_records checks them against the document.
     json_routes = {(path, method) for path, method, _ in _routes(app) if not path.endswith((".svg", ".json"))

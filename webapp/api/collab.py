@@ -1,4 +1,5 @@
-"""Notifications (list, mark read) and internal messages (send, list, thread) for the signed-in user."""
+"""Notifications (list, mark read), internal messages (send, list, thread) and their reminders (list, cancel)
+for the signed-in user."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -122,3 +123,34 @@ def message_thread(message_id: int):
         thread = messages.get_thread(session=session, message_id=min(message_id, MAX_ID), username=username)
         items = [message_json(m, username) for m in thread]
     return jsonify(thread_id=items[0]["thread_id"], messages=items)
+
+
+def reminder_json(reminder, username: str, status: str = "pending") -> dict:
+    """Describe a reminder; may_cancel: the caller set it and it is still pending."""
+    return {"id": reminder.id, "message_id": reminder.message_id, "subject": reminder.subject,
+            "to": reminder.to, "set_by": reminder.set_by, "remind_at": iso(reminder.remind_at),
+            "status": status,
+            "may_cancel": status == "pending" and reminder.set_by == username}
+
+
+@bp.get("/messages/reminders")
+def list_reminders():
+    """List the pending reminders the caller set or will receive, soonest first."""
+    page, page_size = page_args()
+    username = me().username
+    with query() as session:
+        rows, total = messages.list_reminders(session=session, username=username, page=page,
+                                              page_size=page_size)
+        body = page_json([reminder_json(r, username) for r in rows], total, page, page_size)
+    return jsonify(body)
+
+
+@bp.post("/messages/reminders/<int:reminder_id>/cancel")
+def cancel_reminder(reminder_id: int):
+    """Cancel a pending reminder the caller set; 404 for anyone else, 409 once it was delivered."""
+    json_body(set())
+    username = me().username
+    with command() as session:
+        reminder = messages.cancel_reminder(session=session, reminder_id=reminder_id, username=username)
+        out = reminder_json(reminder, username, status="cancelled")
+    return jsonify(out)

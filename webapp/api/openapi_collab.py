@@ -1,11 +1,11 @@
-"""The OpenAPI paths of notifications and internal messages."""
+"""The OpenAPI paths of notifications, internal messages and their reminders."""
 from __future__ import annotations
 
 from .openapi import FLAG, INTEGER, PAGE, STRING, _body, _ok, _op, _path, _query
 
 
 def collab_paths() -> dict:
-    """Document notifications and internal messages."""
+    """Document notifications, internal messages and their reminders."""
     stamp = {"type": ["string", "null"], "format": "date-time"}
     notice = {"type": "object", "required": ["id", "kind", "title", "link", "created_at", "read_at"],
               "properties": {"id": INTEGER, "kind": STRING, "title": STRING, "body": STRING, "link": STRING,
@@ -38,7 +38,29 @@ def collab_paths() -> dict:
                                                        "unless recipients are given)"},
         "remind_at": {"type": "string", "format": "date-time", "description": "A notice at this time, with a zone"},
         "remind": {"type": "string", "enum": ["me", "them"], "default": "me"}}}
+    reminder = {"type": "object",
+                "required": ["id", "message_id", "subject", "to", "set_by", "remind_at", "status",
+                             "may_cancel"],
+                "properties": {"id": INTEGER, "message_id": INTEGER, "subject": STRING,
+                               "to": {**STRING, "description": "Who gets reminded"},
+                               "set_by": {**STRING, "description": "The message's sender, who alone may "
+                                                                   "cancel it"},
+                               "remind_at": stamp, "may_cancel": {"type": "boolean"},
+                               "status": {"type": "string", "enum": ["pending", "cancelled"]}}}
+    reminders = {"type": "object", "required": ["items", "total", "page", "page_size"],
+                 "properties": {"items": {"type": "array", "items": reminder}, "total": INTEGER,
+                                "page": INTEGER, "page_size": INTEGER, "pages": INTEGER}}
+    reminder_id = _path("reminder_id", "The reminder id.", {"type": "integer", "minimum": 0})
     return {
+        "/messages/reminders": {"get": _op(
+            "collab", "List the pending reminders the caller set on messages they sent (remind me or "
+                      "them) or will receive, soonest first.",
+            _ok("A page of reminders.", reminders), errors="400", params=PAGE)},
+        "/messages/reminders/{reminder_id}/cancel": {"post": _op(
+            "collab", "Cancel a pending reminder the caller set, so it never fires; 404 for anyone but its "
+                      "setter, 409 when it was already delivered (details.status is sent) or cancelled.",
+            _ok("The cancelled reminder.", reminder), errors="400 404 409", params=[reminder_id],
+            body=_body({"type": "object", "additionalProperties": False}, required=False))},
         "/notifications": {"get": _op(
             "collab", "List the caller's notifications, newest first, with the unread count.",
             page_of(notice, "A page of notifications."), errors="400",

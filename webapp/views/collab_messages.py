@@ -1,4 +1,5 @@
-"""Message pages: inbox, sent, a thread with replies, compose with a picker of people, departments, groups."""
+"""Message pages: inbox, sent, a thread with replies, compose with a picker of people, departments, groups,
+and the reminders still to come."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -12,7 +13,7 @@ from attachments import service as attachments
 from attachments.errors import AttachmentError, AttachmentRefused
 from collab import notices
 from collab import service as messages
-from collab.errors import CollabError, NotFound
+from collab.errors import CollabError, Conflict, NotFound
 from org import service as org
 
 from ..db import command, query
@@ -167,3 +168,35 @@ def download(message_id: int, attachment_id: int):
             abort(404)
     return send_file(attachments.blob_path(store_dir=store_dir(), attachment=attachment),
                      mimetype=attachment.content_type, as_attachment=True, download_name=attachment.file_name)
+
+
+@bp.get("/reminders")
+@login_required
+def reminders():
+    """List the pending reminders the signed-in user set or will receive, soonest first."""
+    page = _page_number()
+    with query() as session:
+        rows, total = messages.list_reminders(session=session, username=current_user.username, page=page,
+                                              page_size=PAGE_SIZE)
+        names = org.display_names(session=session, usernames={r.to for r in rows} | {r.set_by for r in rows})
+    return render_template("collab/reminders.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE,
+                           names=names)
+
+
+@bp.post("/reminders/<int:reminder_id>/cancel")
+@login_required
+def cancel_reminder(reminder_id: int):
+    """Cancel a reminder the signed-in user set; it will not fire."""
+    try:
+        with command() as session:
+            messages.cancel_reminder(session=session, reminder_id=reminder_id, username=current_user.username)
+    except NotFound:
+        abort(404)
+    except Conflict as exc:
+        if exc.details.get("status") == "sent":
+            flash(_("This reminder was already delivered, so it can no longer be cancelled."), "warning")
+        else:
+            flash(_("This reminder is no longer pending, so it cannot be cancelled."), "warning")
+        return redirect(url_for("messages.reminders"))
+    flash(_("Reminder cancelled. It will not be sent."), "success")
+    return redirect(url_for("messages.reminders"))
