@@ -6,6 +6,7 @@ from collab.calendar import models as _calendar  # noqa: F401
 from definitions import models as _definitions  # noqa: F401
 from instances import models as _instances  # noqa: F401
 from org import models as _org  # noqa: F401
+from org import workcal_models as _workcal  # noqa: F401
 from records import models as _records  # noqa: F401
 
 from .base import Base

@@ -54,7 +54,16 @@ def _names(values: list[str], context: dict, functions: dict | None = None) -> l
     return out
 
 
-def _due(value: Any, now: datetime) -> datetime | None:
+# Pure helpers for due-date expressions: `${workdays(5 if amount > 10000 else 2)}` gives "P5D" or "P2D".
+DUE_FUNCTIONS = {"workdays": lambda n: f"P{int(n)}D", "workhours": lambda n: f"PT{float(n):g}H"}
+
+
+def _due(value: Any, now: datetime, person: str | None = None) -> datetime | None:
+    """Turn a dueDate value into a moment: ISO durations count working time (the person's business calendar).
+
+    Date-times, dates and timedeltas (`${now() + days(3)}`, `${days(3)}`) stay calendar time, and so do
+    durations when no directory with calendars is registered (the engine alone).
+    """
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
@@ -64,7 +73,11 @@ def _due(value: Any, now: datetime) -> datetime | None:
     if isinstance(value, timedelta):
         return now + value
     text = str(value).strip()
-    if text.startswith("P"):
+    if text.upper().startswith("P"):
+        counter = getattr(get_directory(), "working_due", None)  # a directory from before calendars has none
+        working = counter(person, now, text) if counter is not None else None
+        if working is not None:
+            return working
         return now + TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(text), now)
     parsed = datetime.fromisoformat(text)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
@@ -113,8 +126,9 @@ def resolve(task: HumanTask, *, initiator: str | None, now: datetime) -> dict:
             else:
                 raise EngineError(f"nobody to assign task {task.name!r} ({ON_NO_ASSIGNEE}=error)",
                                   element_id=task.element_id)
-        due = _due(_evaluate(info.get("due_date"), context), now)
-        follow_up = _due(_evaluate(info.get("follow_up_date"), context), now)
+        person = str(assignee) if assignee not in (None, "") else initiator  # whose calendar counts
+        due = _due(_evaluate(info.get("due_date"), context, DUE_FUNCTIONS), now, person)
+        follow_up = _due(_evaluate(info.get("follow_up_date"), context, DUE_FUNCTIONS), now, person)
         priority = _evaluate(info.get("priority"), context)
         priority = DEFAULT_PRIORITY if priority in (None, "") else int(priority)
     except EngineError as exc:

@@ -6,6 +6,7 @@ registered, a directory that knows nobody is used and every strategy finds nobod
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 MEMBER_KINDS = ("role", "department", "position", "group")
@@ -30,6 +31,13 @@ class Directory(Protocol):
     def active_users(self, usernames: list[str]) -> set[str]:
         """Return the names among these that belong to active users."""
 
+    def working_due(self, person: str | None, start: datetime, duration: str) -> datetime | None:
+        """Return start plus an ISO duration in working time of the person's business calendar.
+
+        The calendar is the person's department's (its own or inherited), else the organisation's. None means
+        the directory keeps no calendars, and the caller counts calendar time; a bad duration raises ValueError.
+        """
+
 
 class EmptyDirectory:
     """The default directory: it knows nobody."""
@@ -48,6 +56,9 @@ class EmptyDirectory:
 
     def active_users(self, usernames: list[str]) -> set[str]:
         return set()
+
+    def working_due(self, person: str | None, start: datetime, duration: str) -> datetime | None:
+        return None
 
 
 _current: Directory = EmptyDirectory()

@@ -1,12 +1,16 @@
 """The organisation as a directory for assignment strategies (instances.directory.Directory)."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from database import Database
 from instances import directory
 
+from . import workcal, workcal_store
+from .errors import Invalid
 from .models import Department, Position, Role, User, WorkGroup, group_member, user_role
 
 MAX_LEVELS = 20
@@ -71,6 +75,17 @@ class OrgDirectory:
         with self.database.query() as session:
             return set(session.scalars(select(User.username).where(User.username.in_(names),
                                                                    User.status == "active")))
+
+    def working_due(self, person: str | None, start: datetime, duration: str) -> datetime | None:
+        try:
+            spec = workcal.parse_duration(duration)
+            # Exceptions before the start cannot matter; two days back cover any zone's date of the start.
+            since = (start if start.tzinfo else start.replace(tzinfo=timezone.utc)).date() - timedelta(days=2)
+            with self.database.query() as session:
+                calendar = workcal_store.calendar_for_user(session=session, username=person, since=since)
+            return workcal.add_working_time(calendar, start, spec).astimezone(timezone.utc)
+        except Invalid as exc:
+            raise ValueError(f"due date {str(duration)[:40]!r}: {exc.message}") from None
 
 
 def install(database: Database) -> OrgDirectory:

@@ -69,6 +69,7 @@ def _register_blueprints(app: Flask) -> None:
     from .views import (
         access_admin,
         admin,
+        admin_workcal,
         auth,
         collab_messages,
         collab_notices,
@@ -84,7 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, inbox, processes, tasks, instances, designer, admin, proxies, records, record_types,
-                   access_admin, collab_notices, collab_messages, outbox_admin):
+                   access_admin, collab_notices, collab_messages, outbox_admin, admin_workcal):
         app.register_blueprint(module.bp)
     # The API authenticates with bearer tokens, not the session cookie, so CSRF does not apply to it.
     csrf.exempt(api.bp)
