@@ -71,6 +71,8 @@ def _register_blueprints(app: Flask) -> None:
         admin,
         admin_workcal,
         auth,
+        calendar,
+        calendar_feed,
         collab_messages,
         collab_notices,
         designer,
@@ -85,7 +87,8 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, inbox, processes, tasks, instances, designer, admin, proxies, records, record_types,
-                   access_admin, collab_notices, collab_messages, outbox_admin, admin_workcal):
+                   access_admin, collab_notices, collab_messages, outbox_admin, calendar, calendar_feed,
+                   admin_workcal):
         app.register_blueprint(module.bp)
     # The API authenticates with bearer tokens, not the session cookie, so CSRF does not apply to it.
     csrf.exempt(api.bp)
@@ -117,7 +120,7 @@ def _register_helpers(app: Flask, database: Database) -> None:
         endpoint = request.endpoint or ""
         if endpoint == "inbox.index":
             return redirect(url_for("records.index"))
-        if endpoint.split(".", 1)[0] in PORTAL_BLUEPRINTS or endpoint in ("static", "health"):
+        if endpoint.split(".", 1)[0] in PORTAL_BLUEPRINTS or endpoint in ("static", "health", "calendar_feed.feed"):
             return None
         abort(403)
 

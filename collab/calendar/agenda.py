@@ -44,6 +44,7 @@ class Entry:
     response: str | None = None
     repeating: bool = False
     organizer: str = ""
+    timezone: str = ""  # the zone an event was planned in (its days, for all-day events)
     extra: dict = field(default_factory=dict)
 
 
@@ -57,6 +58,8 @@ class Clash:
     ends_at: datetime
     source: str
     event_id: int | None
+    all_day: bool = False
+    timezone: str = ""  # the zone whose days an all-day clash covers
 
 
 def people_for(session: Session, actor: Actor, *, members=None, department: str | None = None,
@@ -105,6 +108,8 @@ def check_range(start: datetime, end: datetime) -> None:
         raise InvalidInput("start and end need a time zone", details={"field": "start"})
     if end <= start:
         raise InvalidInput("the range must end after it starts", details={"field": "end"})
+    if not (1900 <= start.year and end.year <= 2200):
+        raise InvalidInput("the range must lie between the years 1900 and 2200", details={"field": "start"})
     if end - start > MAX_RANGE:
         raise InvalidInput("a range may span at most a year", details={"field": "end"})
 
@@ -145,7 +150,7 @@ def entries(session: Session, actor: Actor, people: list[str], start: datetime, 
                     [a.username for a in taking_part], f"/calendar/events/{event.id}" if full else "", event.id,
                     occ.key, event.kind if full else "", event.location if full else "", not full,
                     mine.response if mine else None, bool(event.rrule), event.organizer if full else "",
-                    {"declined": sorted(a.username for a in taking_part if a.response == "declined")}))
+                    event.timezone, {"declined": sorted(a.username for a in taking_part if a.response == "declined")}))
     if project:
         return sorted(out, key=lambda e: (e.starts_at, e.title))
     shown = sorted(readable)
@@ -190,9 +195,10 @@ def conflicts(session: Session, actor: Actor, people: list[str], series, *, excl
             if any(occ.overlaps(p.starts_at, p.ends_at) for p in planned):
                 for person in busy:
                     title = event.title if involved or person in readable else None
-                    clashes.append(Clash(person, title, occ.starts_at, occ.ends_at, "event", event.id))
+                    clashes.append(Clash(person, title, occ.starts_at, occ.ends_at, "event", event.id,
+                                         event.all_day, event.timezone))
     for away in overlays.time_away(session, people, low, high, series.timezone):
         if any(p.starts_at < away.ends_at and p.ends_at > away.starts_at for p in planned):
             clashes.append(Clash(away.person, away.title if away.person in readable else None, away.starts_at,
-                                 away.ends_at, "away", None))
+                                 away.ends_at, "away", None, True, series.timezone))
     return sorted(clashes, key=lambda c: (c.person, c.starts_at))

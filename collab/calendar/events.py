@@ -12,6 +12,8 @@ from database.base import utcnow
 from instances import notices
 from instances.actors import Actor
 from org.models import User, WorkGroup
+from records import records as record_service
+from records.errors import RecordError
 
 from ..checks import checked_text
 from ..errors import Conflict, InvalidInput, NotFound
@@ -24,6 +26,7 @@ MAX_ATTENDEES = 200
 MAX_REMINDERS = 5
 MAX_REMINDER_MINUTES = 4 * 7 * 24 * 60
 MAX_LENGTH = timedelta(days=31)
+FIRST_YEAR, LAST_YEAR = 1900, 2200
 FIELDS = {"title", "kind", "starts_at", "ends_at", "all_day", "timezone", "location", "description", "attendees",
           "repeat", "reminders", "project", "record_id"}
 
@@ -55,20 +58,28 @@ def _moment(value, name: str, zone) -> datetime:
         value = datetime.combine(value, time())
     if not isinstance(value, datetime):
         raise InvalidInput(f"{name} must be a time like 2026-12-01T09:00", details={"field": name})
+    _sane_year(value.year, name)
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)
     return value.astimezone(recurrence.UTC)
 
 
+def _sane_year(year: int, name: str) -> None:
+    # Far-off years overflow when a zone's offset is applied; no meeting is planned there anyway.
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise InvalidInput(f"{name} must be between the years {FIRST_YEAR} and {LAST_YEAR}", details={"field": name})
+
+
 def _day(value, name: str) -> date:
     if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
-        raise InvalidInput(f"{name} must be a date like 2026-12-01", details={"field": name}) from None
+        value = value.date()
+    elif not isinstance(value, date):
+        try:
+            value = date.fromisoformat(str(value).strip()[:10])
+        except ValueError:
+            raise InvalidInput(f"{name} must be a date like 2026-12-01", details={"field": name}) from None
+    _sane_year(value.year, name)
+    return value
 
 
 def _reminders(value) -> list[int]:
@@ -113,13 +124,20 @@ def _project(session: Session, value) -> str | None:
     return value
 
 
-def _record(value) -> int | None:
+def _record(session: Session, actor: Actor, value, current: int | None = None) -> int | None:
     if value in (None, ""):
         return None
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
         raise InvalidInput("record_id must be the id of a record", details={"field": "record_id"})
+    if value == current:
+        return value  # unchanged: who linked it could read it then
+    try:
+        record_service.get_record_or_raise(session=session, record_id=value, actor=actor)
+    except RecordError:
+        # Unknown and unreadable look the same: an event must not reveal that a record exists.
+        raise NotFound(f"no record {value} you may read", details={"field": "record_id", "value": value}) from None
     return value
 
 
@@ -219,7 +237,7 @@ def _apply(session: Session, event: CalendarEvent, fields: dict, actor: Actor, d
     if "project" in fields or not event.id:
         event.project = _project(session, fields.get("project"))
     if "record_id" in fields or not event.id:
-        event.record_id = _record(fields.get("record_id"))
+        event.record_id = _record(session, actor, fields.get("record_id"), event.record_id)
     if not event.id or {"starts_at", "ends_at", "all_day", "timezone", "repeat"} & set(fields):
         series, _repeat = timing(merged, default_zone=default_zone)
         if event.id and (series.rrule != event.rrule or series.timezone != event.timezone
@@ -266,12 +284,12 @@ def _editable(session: Session, actor: Actor, event_id, lock_version) -> Calenda
     event = get_event(session=session, actor=actor, event_id=event_id)
     if event.organizer != actor.username and not actor.is_admin:
         raise Conflict("only the organiser changes an event; attendees accept or decline",
-                       details={"id": event.id})
+                       details={"id": event.id, "reason": "not_organiser"})
     if event.status == "cancelled":
-        raise Conflict("the event was cancelled", details={"id": event.id})
+        raise Conflict("the event was cancelled", details={"id": event.id, "reason": "cancelled"})
     if lock_version is not None and lock_version != event.lock_version:
         raise Conflict("someone changed the event meanwhile: reload it and try again",
-                       details={"id": event.id, "lock_version": event.lock_version})
+                       details={"id": event.id, "lock_version": event.lock_version, "reason": "stale"})
     return event
 
 
@@ -298,7 +316,7 @@ def update_event(*, session: Session, actor: Actor, event_id, fields: dict, lock
         session.flush()
     except StaleDataError:
         raise Conflict("someone changed the event meanwhile: reload it and try again",
-                       details={"id": event.id}) from None
+                       details={"id": event.id, "reason": "stale"}) from None
     staying = [a.username for a in event.attendees if a.username not in added]
     if (event.starts_at, event.ends_at, event.rrule, event.location, event.title) != before:
         _tell(session, event, staying, "event_changed", actor.username)
@@ -340,7 +358,7 @@ def respond(*, session: Session, actor: Actor, event_id, response: str, now: dat
     if mine is None:
         raise NotFound(f"you are not invited to event {event.id}", details={"id": event.id})
     if event.status == "cancelled":
-        raise Conflict("the event was cancelled", details={"id": event.id})
+        raise Conflict("the event was cancelled", details={"id": event.id, "reason": "cancelled"})
     if mine.response != response:
         mine.response, mine.responded_at = response, now or utcnow()
         session.flush()

@@ -106,6 +106,8 @@ def build_rule(repeat, *, starts_at: datetime, zone: ZoneInfo) -> str | None:
         except ValueError:
             raise InvalidInput("repeat.until must be a date like 2026-12-31", details={"field": "repeat.until"}) \
                 from None
+        if last_day.year > 2200:
+            raise InvalidInput("repeat.until is too far ahead", details={"field": "repeat.until"})
         if last_day < starts_at.astimezone(zone).date():
             raise InvalidInput("repeat.until is before the first occurrence", details={"field": "repeat.until"})
         if last_day - starts_at.astimezone(zone).date() > MAX_SPAN:

@@ -146,9 +146,10 @@ def test_an_invitation_reaches_attendees_and_their_answer_reaches_the_organiser(
 def test_moving_an_event_tells_attendees_and_keeps_its_length_and_only_the_organiser_may(cal_db):
     eid = create(cal_db, "li.na", title="Demo", starts_at="2026-12-02T10:00", ends_at="2026-12-02T11:30",
                  attendees=["wang.fang"])
-    with cal_db.command() as session, pytest.raises(Conflict):
+    with cal_db.command() as session, pytest.raises(Conflict) as refused:
         events.update_event(session=session, actor=actor(cal_db, "wang.fang"), event_id=eid,
                             fields={"starts_at": "2026-12-03T10:00"})
+    assert refused.value.details["reason"] == "not_organiser"
     with cal_db.command() as session:
         event = events.update_event(session=session, actor=actor(cal_db, "li.na"), event_id=eid,
                                     fields={"starts_at": "2026-12-03T14:00", "attendees": ["liu.yang"]},
@@ -159,7 +160,7 @@ def test_moving_an_event_tells_attendees_and_keeps_its_length_and_only_the_organ
     with cal_db.command() as session, pytest.raises(Conflict) as stale:
         events.update_event(session=session, actor=actor(cal_db, "li.na"), event_id=eid,
                             fields={"title": "Demo 2"}, lock_version=1)
-    assert "reload" in stale.value.message
+    assert "reload" in stale.value.message and stale.value.details["reason"] == "stale"
     with cal_db.query() as session:
         assert session.get(CalendarEvent, eid).title == "Demo"
 
@@ -178,6 +179,14 @@ def test_moving_an_event_tells_attendees_and_keeps_its_length_and_only_the_organ
     ({"title": "x", "starts_at": "2026-12-02T10:00", "ends_at": "2026-12-02T11:00", "kind": "party"}, "kind"),
     ({"title": "x", "starts_at": "2026-12-02T10:00", "ends_at": "2026-12-02T11:00", "project": "nope"}, "project"),
     ({"title": "x", "starts_at": "2026-12-02T10:00", "ends_at": "2026-12-02T11:00", "colour": "red"}, "colour"),
+    ({"title": "x", "starts_at": "2026-12-02T10:00", "ends_at": "2026-12-02T11:00", "record_id": 987654},
+     "record_id"),
+    ({"title": "x", "starts_at": "2026-12-02T10:00", "ends_at": "2026-12-02T11:00", "record_id": "abc"},
+     "record_id"),
+    ({"title": "x", "starts_at": "0001-01-01T00:00", "ends_at": "0001-01-01T01:00"}, "starts_at"),
+    ({"title": "x", "starts_at": "9999-12-31", "ends_at": "9999-12-31", "all_day": True}, "starts_at"),
+    ({"title": "x", "starts_at": "2026-12-02T10:00", "ends_at": "2026-12-02T11:00",
+      "repeat": {"freq": "yearly", "until": "9999-12-31"}}, "repeat.until"),
 ])
 def test_bad_event_input_names_the_field_and_saves_nothing(cal_db, fields, field):
     with cal_db.command() as session, pytest.raises((InvalidInput, NotFound)) as caught:
@@ -186,6 +195,20 @@ def test_bad_event_input_names_the_field_and_saves_nothing(cal_db, fields, field
     with cal_db.query() as session:
         assert session.scalar(select(CalendarEvent.id)) is None
         assert session.scalar(select(OutboxMessage.id)) is None
+
+
+def test_an_event_links_only_a_record_its_organiser_may_read(cal_db):
+    with cal_db.command() as session:
+        mine = record_service.create_record(session=session, type_key="activity", actor=actor(cal_db, "wang.fang"),
+                                            data={"subject": "回访", "kind": "call"}).id
+    eid = create(cal_db, "wang.fang", title="回访准备", starts_at="2026-12-02T10:00", ends_at="2026-12-02T11:00",
+                 record_id=mine)
+    with cal_db.command() as session, pytest.raises(NotFound) as hidden:
+        events.create_event(session=session, actor=actor(cal_db, "sun.li"), fields={
+            "title": "x", "starts_at": "2026-12-02T10:00", "ends_at": "2026-12-02T11:00", "record_id": mine})
+    assert hidden.value.details["field"] == "record_id"
+    with cal_db.query() as session:
+        assert session.get(CalendarEvent, eid).record_id == mine
 
 
 def test_cancelling_one_occurrence_of_a_series_leaves_the_rest(cal_db):

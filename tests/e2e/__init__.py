@@ -18,3 +18,16 @@ def browser_missing() -> str | None:
     except ImportError:
         return "Playwright for Python is not installed (pip install -e '.[test]')"
     return None
+
+
+def require_browser() -> None:
+    """Skip the calling test module when no browser can run, except with CI=true, where that fails the run."""
+    import os
+
+    import pytest
+
+    missing = browser_missing()
+    if missing and os.environ.get("CI") == "true":
+        pytest.fail(f"{missing}; the browser tests must run in CI", pytrace=False)
+    if missing:
+        pytest.skip(f"browser tests skipped: {missing}", allow_module_level=True)

@@ -1,7 +1,6 @@
 """forms.js in a real browser: detail table rows added and removed, conditional fields, the rich text editor."""
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -11,13 +10,9 @@ from definitions import service as definitions
 from definitions.bundle import read_path
 from instances.models import ProcessInstance
 from tests.conftest import DATA
-from tests.e2e import browser_missing
+from tests.e2e import require_browser
 
-_MISSING = browser_missing()
-if _MISSING:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{_MISSING}; the browser tests must run in CI", pytrace=False)
-    pytest.skip(f"browser tests skipped: {_MISSING}", allow_module_level=True)
+require_browser()
 
 from playwright.sync_api import expect  # noqa: E402
 

@@ -1,7 +1,6 @@
 """A leave request driven through the real web app in headless Chromium: start, manager, HR group task, done."""
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -10,13 +9,9 @@ from sqlalchemy import func, select
 
 from instances.models import ProcessInstance
 from org.demo import DEMO_PASSWORD
-from tests.e2e import browser_missing
+from tests.e2e import require_browser
 
-_MISSING = browser_missing()
-if _MISSING:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{_MISSING}; the browser tests must run in CI", pytrace=False)
-    pytest.skip(f"browser tests skipped: {_MISSING}", allow_module_level=True)
+require_browser()
 
 from playwright.sync_api import Page, expect  # noqa: E402
 

@@ -2,20 +2,15 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import pytest
 
 from org import service as org
 from records import service as records
-from tests.e2e import browser_missing
+from tests.e2e import require_browser
 
-_MISSING = browser_missing()
-if _MISSING:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{_MISSING}; the browser tests must run in CI", pytrace=False)
-    pytest.skip(f"browser tests skipped: {_MISSING}", allow_module_level=True)
+require_browser()
 
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
 

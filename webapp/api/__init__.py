@@ -6,6 +6,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # The modules add their routes to bp when imported.
 from . import (  # noqa: E402,F401
     auth,
+    calendar,
     collab,
     definitions,
     instances,

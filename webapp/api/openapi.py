@@ -291,6 +291,7 @@ def _record_paths() -> dict:
 
 
 def _paths() -> dict:
+    from .openapi_calendar import calendar_paths
     from .openapi_collab import collab_paths  # it builds on this module's helpers: bind late
     inbox_filters = [
         _query("view", "Which list.", {"type": "string", "enum": ["mine", "group", "done", "started", "cc"],
@@ -405,6 +406,7 @@ def _paths() -> dict:
         **_record_type_paths(),
         **_record_paths(),
         **collab_paths(),
+        **calendar_paths(),
         "/openapi.json": {"get": _op("meta", "This document.", _ok("The OpenAPI document.", {"type": "object"}),
                                      public_route=True)},
     }
@@ -422,7 +424,7 @@ def document() -> dict:
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "tags": [{"name": n} for n in ("auth", "org", "definitions", "instances", "tasks", "records", "collab",
-                                       "meta")],
+                                       "calendar", "meta")],
         "paths": _paths(),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",

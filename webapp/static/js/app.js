@@ -20,3 +20,16 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 }, true);
+
+document.querySelectorAll("[data-fd-copy]").forEach(function (button) {
+  // A copy button shows only where the browser may write the clipboard; the field stays selectable anyway.
+  if (!navigator.clipboard) { return; }
+  button.hidden = false;
+  button.addEventListener("click", function () {
+    var field = document.querySelector(button.getAttribute("data-fd-copy"));
+    if (!field) { return; }
+    navigator.clipboard.writeText(field.value).then(function () {
+      button.textContent = button.getAttribute("data-fd-copied") || button.textContent;
+    });
+  });
+});
