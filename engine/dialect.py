@@ -24,6 +24,7 @@ FLOW_NODE_TAGS = {
     "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
 }
 HUMAN_TASK_TAGS = {"userTask", "manualTask", "task"}
+COUNTERSIGN_PROPERTY = "flowdesk.countersign"
 
 
 def local_name(node) -> str:
@@ -64,6 +65,7 @@ def normalize(tree, file_name: str, issues: list) -> None:
     """Rewrite vendor dialect constructs into what SpiffWorkflow reads, in place, recording what cannot be."""
     for loop in list(tree.iter(bpmn("multiInstanceLoopCharacteristics"))):
         _normalize_loop(loop, file_name, issues)
+        _normalize_countersign_order(loop)
     for task in tree.iter(bpmn("businessRuleTask")):
         _normalize_decision_ref(task)
 
@@ -95,6 +97,22 @@ def _normalize_loop(loop, file_name: str, issues: list) -> None:
         issues.append(dict(severity="warning", file=file_name, element_id=owner_id,
                            reason="multi-instance has both a collection and a loopCardinality; "
                                   "the collection decides the number of instances"))
+
+
+def _normalize_countersign_order(loop) -> None:
+    owner = loop.getparent()
+    rule = (countersign_property(owner) or "").strip().lower() if owner is not None else ""
+    # The rule decides the order, whatever marker the diagram shows: `sequential` takes turns in the
+    # collection's order; `random` gives a task to one member only.
+    if rule == "sequential":
+        loop.set("isSequential", "true")
+    elif rule == "random":
+        loop.set("isSequential", "false")
+
+
+def countersign_property(node) -> str | None:
+    """Return the countersign rule (flowdesk.countersign extension property) a task names, if any."""
+    return _properties(node).get(COUNTERSIGN_PROPERTY)
 
 
 def _set_cardinality(loop, value: str) -> None:
@@ -189,6 +207,7 @@ def _multi_instance_info(node) -> dict | None:
         "element_variable": item.get("name") or item.get("id") if item is not None else None,
         "cardinality": cardinality.text.strip() if cardinality is not None and cardinality.text else None,
         "completion_condition": condition.text.strip() if condition is not None and condition.text else None,
+        "countersign": (countersign_property(node) or "").strip().lower() or None,
     }
 
 

@@ -12,7 +12,7 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as 
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 
-from . import dialect
+from . import dialect, specs
 from .errors import EngineError, ModelError
 from .services import OperationRegistry, default_registry
 from .specs import CountersignParallelTask, CountersignSequentialTask, OperationServiceTask
@@ -25,6 +25,12 @@ DMN_SUFFIXES = (".dmn",)
 class _CountersignLoops:
     PARALLEL_MI_CLASS = CountersignParallelTask
     SEQUENTIAL_MI_CLASS = CountersignSequentialTask
+
+    def _add_multiinstance_task(self, loop_characteristics):
+        super()._add_multiinstance_task(loop_characteristics)
+        value = dialect.countersign_property(self.node)
+        # Checked by _check_countersign before SpiffWorkflow reads the file, so the value parses here.
+        self.task.countersign_rule = specs.CountersignRule.parse(value) if value is not None else None
 
 
 class OperationTaskParser(_CountersignLoops, SpiffTaskParser):
@@ -264,6 +270,7 @@ def _add_bpmn(deployment: _Deployment, name: str, tree) -> None:
                              file_name=name, line=node.sourceline)
         seen.add(element_id)
         deployment.locations.setdefault(element_id, (name, node.sourceline))
+    _check_countersign(root, name)
     dialect.normalize(tree, name, deployment.issues)
     for element_id, info in dialect.element_metadata(tree, name).items():
         if element_id in deployment.elements and deployment.elements[element_id]["file"] != name:
@@ -284,6 +291,14 @@ def _add_bpmn(deployment: _Deployment, name: str, tree) -> None:
         error = _model_error(exc, name, deployment)
         deployment.issues.append(dict(severity="warning", file=name, element_id=error.element_id,
                                       reason=f"kept as documentation only: {error.reason}"))
+
+
+def _check_countersign(root, file_name: str) -> None:
+    """Refuse a countersign rule that is unknown, malformed, misplaced or competes with a condition."""
+    for node in root.iter(f"{{{dialect.BPMN_NS}}}*"):
+        reason = specs.countersign_problem(node)
+        if reason:
+            raise ModelError(reason, element_id=node.get("id"), file_name=file_name, line=node.sourceline)
 
 
 def _add_dmn(deployment: _Deployment, name: str, tree) -> None:

@@ -17,6 +17,7 @@ from .errors import EngineError, WorkflowStateError
 from .model import CompiledModel
 from .script_engine import FlowdeskScriptEngine
 from .services import OperationRegistry, default_registry
+from .specs import classify_decision
 from .state import StateCodec, compact, tree_depth
 
 MAX_ENGINE_STEPS = 5000
@@ -40,15 +41,24 @@ class HumanTask:
 
 @dataclass
 class StepReport:
-    """What one command did: finished elements and the sequence flows taken."""
+    """What one command did: finished elements, sequence flows taken, tasks a countersign rule cancelled."""
 
     completed: list[dict] = field(default_factory=list)
     flows: list[str] = field(default_factory=list)
     messages: list[dict] = field(default_factory=list)
+    cancelled: dict[str, dict] = field(default_factory=dict)  # task id -> {"by", "rule", "outcome"}
 
 
 def _bpmn_id(task) -> str | None:
     return getattr(task.task_spec, "bpmn_id", None)
+
+
+def _countersign_rule(task):
+    """Return the countersign rule of the multi-instance node a task is one member's turn of, if any."""
+    parent = task.parent
+    if parent is None or getattr(parent.task_spec, "task_spec", None) != task.task_spec.name:
+        return None
+    return getattr(parent.task_spec, "countersign_rule", None)
 
 
 def _waiting(workflow):
@@ -102,6 +112,12 @@ class ProcessRuntime:
     def complete(self, workflow, task_id: str, data: dict | None = None) -> StepReport:
         """Complete a ready human task with submitted data and run to the next wait state."""
         task = self._ready_human_task(workflow, task_id)
+        rule = _countersign_rule(task)
+        # Decisions are counted, so a member's turn must bring one of its own: data inherited from the process
+        # (a decision taken at an earlier node) must not vote.
+        if rule is not None and rule.needs_decision and classify_decision(data or {}) is None:
+            raise EngineError(f"countersign rule '{rule}' counts decisions: complete this task with a "
+                              "decision (approve or reject)", element_id=_bpmn_id(task))
         if data:
             task.data.update(data)
         report = StepReport()
@@ -236,6 +252,10 @@ class ProcessRuntime:
 
     def _record(self, task, report: StepReport) -> None:
         element_id = _bpmn_id(task)
+        decided = task.internal_data.get("countersign") or {}
+        for cancelled in decided.get("cancelled", []):
+            report.cancelled[cancelled] = {"by": "countersign", "rule": decided["rule"],
+                                           "outcome": decided["outcome"]}
         if element_id is None or element_id not in self.model.elements:
             return
         info = self.model.elements[element_id]

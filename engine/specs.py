@@ -1,7 +1,13 @@
-"""Task specs Flowdesk adds to SpiffWorkflow: countersign tallies and named service operations."""
+"""Task specs Flowdesk adds to SpiffWorkflow: countersign tallies and rules, and named service operations."""
 from __future__ import annotations
 
 import json
+import math
+import random
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
 
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask as ServiceTaskMixin
 from SpiffWorkflow.spiff.specs.defaults import (
@@ -11,9 +17,16 @@ from SpiffWorkflow.spiff.specs.defaults import (
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 from SpiffWorkflow.util.task import TaskState
 
+from . import dialect
+from .dialect import COUNTERSIGN_PROPERTY
+
 APPROVED_WORDS = {"approve", "approved", "agree", "agreed", "yes", "pass", "accept", "accepted"}
 REJECTED_WORDS = {"reject", "rejected", "disagree", "no", "deny", "denied", "refuse", "refused"}
 _MISSING = object()
+RULE_NAMES = ("any", "all", "majority", "ratio:p/q", "sequential", "random", "notify")
+_RATIO = re.compile(r"^(?:(\d+)\s*/\s*(\d+)|(\d*\.\d+|\d+))$")
+# Who decides a `random` node: a system source, so a member cannot be predicted from earlier picks.
+_chooser = random.SystemRandom()
 
 
 def classify_decision(data: dict) -> str | None:
@@ -35,12 +48,138 @@ def classify_decision(data: dict) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class CountersignRule:
+    """A named countersign rule (flowdesk.countersign) and how it turns decisions into an outcome.
+
+    A decision rule needs `needed(members)` approvals: the node is approved as soon as that many members
+    approved, and rejected as soon as so many members have decided otherwise that the approvals still
+    possible can no longer reach it. `notify` has no decisions: it ends when every member acknowledged.
+    """
+
+    name: str
+    ratio: Fraction | None = None
+
+    @classmethod
+    def parse(cls, text: str | None) -> CountersignRule:
+        """Read a rule from its property value; raise ValueError saying what is wrong."""
+        value = (text or "").strip().lower()
+        if value in ("any", "all", "majority", "sequential", "random", "notify"):
+            return cls(value)
+        if value.startswith("ratio:"):
+            match = _RATIO.match(value[len("ratio:"):].strip())
+            if not match:
+                raise ValueError(f"{COUNTERSIGN_PROPERTY} '{text}': write the ratio as p/q (e.g. ratio:2/3) "
+                                 "or as a decimal (ratio:0.6)")
+            if match.group(1) is not None:
+                if int(match.group(2)) == 0:
+                    raise ValueError(f"{COUNTERSIGN_PROPERTY} '{text}': the ratio divides by zero")
+                ratio = Fraction(int(match.group(1)), int(match.group(2)))
+            else:
+                ratio = Fraction(match.group(3))
+            if not 0 < ratio <= 1:
+                raise ValueError(f"{COUNTERSIGN_PROPERTY} '{text}': the ratio must be more than 0 "
+                                 "and at most 1")
+            return cls("ratio", ratio)
+        raise ValueError(f"{COUNTERSIGN_PROPERTY} '{text}' is not a countersign rule; use one of "
+                         f"{', '.join(RULE_NAMES)}")
+
+    def __str__(self) -> str:
+        if self.ratio is None:
+            return self.name
+        return f"ratio:{self.ratio.numerator}/{self.ratio.denominator}"
+
+    @property
+    def needs_decision(self) -> bool:
+        """Tell whether a member must approve or reject (every rule but notify)."""
+        return self.name != "notify"
+
+    @property
+    def sequential(self) -> bool:
+        """Tell whether members take their turns one after another."""
+        return self.name == "sequential"
+
+    def needed(self, members: int) -> int:
+        """Return how many approvals decide the node 'approved' among this many members."""
+        if self.name in ("any", "random"):
+            return 1
+        if self.name == "majority":
+            return members // 2 + 1
+        if self.name == "ratio":
+            return max(1, math.ceil(self.ratio * members))
+        return members  # all, sequential
+
+    def outcome(self, *, members: int, approved: int, completed: int) -> str | None:
+        """Return 'approved', 'rejected' or 'acknowledged' once the node is decided, else None."""
+        if self.name == "notify":
+            return "acknowledged" if completed >= members else None
+        need = self.needed(members)
+        if approved >= need:
+            return "approved"
+        # A completed member who did not approve can approve no more.
+        if approved + (members - completed) < need:
+            return "rejected"
+        return None
+
+
+def countersign_problem(node) -> str | None:
+    """Say what is wrong with an element's countersign rule: unknown, malformed, misplaced or doubled."""
+    value = dialect.countersign_property(node)
+    if value is None:
+        return None
+    try:
+        CountersignRule.parse(value)
+    except ValueError as exc:
+        return str(exc)
+    loop = node.find(dialect.bpmn("multiInstanceLoopCharacteristics"))
+    if dialect.local_name(node) not in dialect.HUMAN_TASK_TAGS or loop is None:
+        return (f"{COUNTERSIGN_PROPERTY} '{value}' needs a multi-instance user task "
+                "(multiInstanceLoopCharacteristics over the members)")
+    condition = loop.find(dialect.bpmn("completionCondition"))
+    if condition is not None and (condition.text or "").strip():
+        return (f"{COUNTERSIGN_PROPERTY} '{value}' and a completionCondition both decide when this node "
+                "ends: keep one of them")
+    return None
+
+
+def _member(task_spec, child):
+    """Return the collection item a multi-instance child works on."""
+    name = task_spec.input_item.bpmn_id if task_spec.input_item is not None else None
+    if name is not None and name in child.data:
+        return child.data[name]
+    key = child.internal_data.get("key_or_index")
+    return child.internal_data.get("item") if key is None else key
+
+
 class _CountersignMixin:
-    """Evaluate completion conditions on the tally of all instances, not just the last child.
+    """Evaluate completion on the tally of all instances, not just the last child; apply a named rule.
 
     SpiffWorkflow evaluates the condition against the last finished child only, so a majority rule
-    never ends early; here the condition also sees Camunda's counters plus decision counts.
+    never ends early; here the condition also sees Camunda's counters plus decision counts. A node with
+    a `flowdesk.countersign` rule (set by the parser) is decided by the rule instead of a condition.
     """
+
+    countersign_rule: CountersignRule | None = None
+
+    def _update_hook(self, my_task):
+        done = super()._update_hook(my_task)
+        rule = self.countersign_rule
+        if done and rule is not None:  # finished at once: the collection has no members
+            if rule.needs_decision:
+                self.raise_data_exception(f"countersign rule '{rule}' has nobody to decide: "
+                                          "the multi-instance collection is empty", my_task)
+            self._leave_result(my_task, [])
+        return done
+
+    def create_child(self, my_task, item, key_or_index=None):
+        pick = my_task.internal_data.get("countersign", {}).get("pick")
+        if pick is not None:  # rule random: only the picked member gets a task
+            position = pick["seen"]
+            pick["seen"] = position + 1
+            if position != pick["index"]:
+                return
+            pick["member"] = item
+        super().create_child(my_task, item, key_or_index)
 
     def merge_child(self, workflow, child):
         my_task = child.parent
@@ -48,6 +187,7 @@ class _CountersignMixin:
         verdict = classify_decision(child.data)
         if verdict:
             tally[verdict] += 1
+        waiting = [c for c in self._instances(my_task) if not c.has_state(TaskState.FINISHED_MASK)]
         # Without an output collection SpiffWorkflow merges all child data into the parent. The element
         # variable (camunda:elementVariable) is local to one instance: merged, it makes the next sequential
         # instance (or a later multi-instance over the same variable) fail with "input item already exists".
@@ -61,13 +201,51 @@ class _CountersignMixin:
             if local is not _MISSING:
                 child.data[name] = local
         if my_task.state == TaskState.READY and self.bpmn_id:
-            # The node is decided: leave its count of decisions for the gateways after it.
-            counters = self._counters(my_task)
-            approved, rejected = counters["nrOfApproved"], counters["nrOfRejected"]
-            outcome = "rejected" if rejected > approved else ("approved" if approved else "none")
-            my_task.data[f"{self.bpmn_id}_result"] = {
-                "approved": approved, "rejected": rejected, "instances": counters["nrOfInstances"],
-                "completed": counters["nrOfCompletedInstances"], "outcome": outcome}
+            self._leave_result(my_task, waiting)
+
+    def _leave_result(self, my_task, waiting: list) -> None:
+        """Leave the node's count of decisions, and with a rule its outcome, for the gateways after it."""
+        counters = self._counters(my_task)
+        approved, rejected = counters["nrOfApproved"], counters["nrOfRejected"]
+        result = {"approved": approved, "rejected": rejected, "instances": counters["nrOfInstances"],
+                  "completed": counters["nrOfCompletedInstances"]}
+        rule = self.countersign_rule
+        if rule is None:
+            result["outcome"] = "rejected" if rejected > approved else ("approved" if approved else "none")
+            my_task.data[f"{self.bpmn_id}_result"] = result
+            return
+        cancelled = [c for c in waiting if c.state == TaskState.CANCELLED]
+        state = my_task.internal_data.setdefault("countersign", {})
+        state.update(rule=str(rule), outcome=self._decide(my_task) or "none",
+                     cancelled=[str(c.id) for c in cancelled])
+        result.update(outcome=state["outcome"], rule=str(rule),
+                      cancelled=[_member(self, c) for c in cancelled])
+        if rule.name == "notify":
+            result["acknowledged"] = counters["nrOfCompletedInstances"]
+        if rule.sequential:
+            result["skipped"] = self._remaining_members(my_task)
+        if "pick" in state:
+            result.update(members=state["pick"]["members"], picked=state["pick"].get("member"))
+        my_task.data[f"{self.bpmn_id}_result"] = result
+
+    def _decide(self, my_task) -> str | None:
+        counters = self._counters(my_task)
+        return self.countersign_rule.outcome(members=counters["nrOfInstances"],
+                                             approved=counters["nrOfApproved"],
+                                             completed=counters["nrOfCompletedInstances"])
+
+    def _member_count(self, my_task) -> int:
+        if self.data_input is not None:
+            return len(self.data_input.get(my_task))
+        return int(my_task.workflow.script_engine.evaluate(my_task, self.cardinality))
+
+    def _remaining_members(self, my_task) -> list:
+        remaining = my_task.internal_data.get("remaining")
+        if remaining is None:  # loop cardinality: the members are the indexes still to come
+            current = my_task.internal_data.get("current", 0)
+            return list(range(current, my_task.internal_data.get("cardinality", current)))
+        data = self.data_input.get(my_task)
+        return [data[key] for key in remaining] if isinstance(data, (Mapping, Sequence)) else list(remaining)
 
     def _counters(self, my_task) -> dict:
         instances = list(self._instances(my_task))
@@ -87,6 +265,8 @@ class _CountersignMixin:
         }
 
     def check_completion_condition(self, my_task):
+        if self.countersign_rule is not None:
+            return self._decide(my_task) is not None
         merged = my_task.internal_data.get("merged", [])
         if not merged or self.condition is None:
             return False
@@ -107,7 +287,16 @@ class _CountersignMixin:
 
 
 class CountersignParallelTask(_CountersignMixin, ParallelMultiInstanceTask):
-    """Parallel multi-instance whose completion condition sees the whole tally."""
+    """Parallel multi-instance whose completion sees the whole tally; rule random gives one member a task."""
+
+    def create_children(self, my_task):
+        rule = self.countersign_rule
+        if rule is not None and rule.name == "random":
+            members = self._member_count(my_task)
+            if members:
+                my_task.internal_data.setdefault("countersign", {})["pick"] = {
+                    "members": members, "index": _chooser.randrange(members), "seen": 0}
+        super().create_children(my_task)
 
 
 class CountersignSequentialTask(_CountersignMixin, SequentialMultiInstanceTask):

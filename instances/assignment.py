@@ -1,6 +1,7 @@
 """Turn a ready human task's Camunda-style attributes into assignee, candidates, due date and priority."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -16,6 +17,11 @@ DEFAULT_PRIORITY = 50
 ON_NO_ASSIGNEE = "flowdesk.onNoAssignee"
 POLICIES = ("initiator", "admin", "error")
 ADMIN_GROUP = "role:admin"
+ON_SELF_APPROVAL = "flowdesk.onSelfApproval"
+SELF_APPROVAL_POLICIES = ("allow", "skip", "superior")
+SELF_APPROVAL_REASON = "approver_is_initiator"
+SKIP_DATA = {"decision": "approve"}  # what a skipped task is completed with, as if its approver had approved
+MAX_SKIPPED_TASKS = 200  # per command: a loop of tasks skipped for the initiator must not spin forever
 
 
 def strategies() -> dict[str, Any]:
@@ -84,10 +90,14 @@ def _due(value: Any, now: datetime, person: str | None = None) -> datetime | Non
 
 
 def _context(task: HumanTask, initiator: str | None) -> dict:
-    context = dict(task.data)
+    return _variables(task.data, initiator, (task.info.get("assignee"), *task.info.get("candidate_users", []),
+                                             *task.info.get("candidate_groups", [])))
+
+
+def _variables(data: dict, initiator: str | None, used) -> dict:
+    context = dict(data)
     context.setdefault("initiator", initiator)
-    texts = " ".join(str(v) for v in (task.info.get("assignee"), *task.info.get("candidate_users", []),
-                                      *task.info.get("candidate_groups", [])) if v)
+    texts = " ".join(str(v) for v in used if v)
     found = get_directory()
     if "initiator_superior" in texts and "initiator_superior" not in context:
         context["initiator_superior"] = found.superior(initiator) if initiator else None
@@ -96,13 +106,66 @@ def _context(task: HumanTask, initiator: str | None) -> dict:
     return context
 
 
-def resolve(task: HumanTask, *, initiator: str | None, now: datetime) -> dict:
-    """Return the work item fields for a ready human task; raise EngineError naming the element."""
-    info = task.info
-    policy = str((info.get("properties") or {}).get(ON_NO_ASSIGNEE) or "initiator").strip()
-    if policy not in POLICIES:
-        raise EngineError(f"assignment: {ON_NO_ASSIGNEE} must be one of {', '.join(POLICIES)}, not {policy!r}",
+def people(values: list[str], data: dict) -> list[str]:
+    """Return the user names assignment texts give: names as written, `${...}` with the strategies and variables."""
+    try:
+        return _names(values, _variables(data, data.get("initiator"), values), strategies())
+    except (ValueError, TypeError) as exc:
+        raise EngineError(str(exc)) from None
+
+
+def _policy(task: HumanTask, name: str, allowed: tuple[str, ...]) -> str:
+    policy = str((task.info.get("properties") or {}).get(name) or allowed[0]).strip()
+    if policy not in allowed:
+        raise EngineError(f"assignment: {name} must be one of {', '.join(allowed)}, not {policy!r}",
                           element_id=task.element_id)
+    return policy
+
+
+def self_approval_policy(task: HumanTask) -> str:
+    """Return the task's flowdesk.onSelfApproval policy; raise EngineError naming the element for a bad value."""
+    return _policy(task, ON_SELF_APPROVAL, SELF_APPROVAL_POLICIES)
+
+
+def _stand_in(initiator: str) -> tuple[str | None, str]:
+    """Return who decides instead of the initiator and how they were found: superior, leader, else admins."""
+    found = get_directory()
+    for via, person in (("superior", found.superior(initiator)), ("leader", found.department_leader(initiator))):
+        if person not in (None, "") and str(person) != initiator:
+            return str(person), via
+    return None, "admin"
+
+
+def _apply_self_approval(policy: str, initiator: str | None, assignee, users: list[str],
+                         groups: list[str]) -> tuple[object, list[str], list[str], dict | None]:
+    """Keep the initiator from deciding their own request: drop them from the candidates, skip or redirect.
+
+    A group offer is left alone: who of the group claims it is not known when the item is created.
+    """
+    if policy == "allow" or not initiator:
+        return assignee, users, groups, None
+    if assignee in (None, "") and initiator in users:
+        users = [u for u in users if u != initiator]
+        if users or groups:
+            return assignee, users, groups, {"action": "exclude", "policy": policy, "excluded": initiator}
+    elif str(assignee or "") != initiator:
+        return assignee, users, groups, None
+    if policy == "skip":
+        return None, [], [], {"action": "skip", "policy": "skip", "approver": initiator}
+    person, via = _stand_in(initiator)
+    outcome = {"action": "redirect", "policy": "superior", "for": initiator, "to": person, "via": via}
+    return person, [], [] if person else [ADMIN_GROUP], outcome
+
+
+def resolve(task: HumanTask, *, initiator: str | None, now: datetime) -> dict:
+    """Return the work item fields for a ready human task; raise EngineError naming the element.
+
+    `self_approval` tells what flowdesk.onSelfApproval did: None, or an `action`: "skip" (complete the task
+    as approved), "exclude" (the initiator left the candidates) or "redirect" (`for`, `to`, `via`).
+    """
+    info = task.info
+    policy = _policy(task, ON_NO_ASSIGNEE, POLICIES)
+    self_policy = self_approval_policy(task)
     context = _context(task, initiator)
     functions = strategies()
     try:
@@ -126,6 +189,8 @@ def resolve(task: HumanTask, *, initiator: str | None, now: datetime) -> dict:
             else:
                 raise EngineError(f"nobody to assign task {task.name!r} ({ON_NO_ASSIGNEE}=error)",
                                   element_id=task.element_id)
+        assignee, users, groups, self_approval = _apply_self_approval(
+            self_policy, initiator, assignee, users, groups)
         person = str(assignee) if assignee not in (None, "") else initiator  # whose calendar counts
         due = _due(_evaluate(info.get("due_date"), context, DUE_FUNCTIONS), now, person)
         follow_up = _due(_evaluate(info.get("follow_up_date"), context, DUE_FUNCTIONS), now, person)
@@ -143,4 +208,33 @@ def resolve(task: HumanTask, *, initiator: str | None, now: datetime) -> dict:
         "follow_up_at": follow_up,
         "priority": priority,
         "form_key": info.get("form_key"),
+        "self_approval": self_approval,
     }
+
+
+def resolve_new_tasks(ready: Callable[[], list[HumanTask]], *, initiator: str | None, now: datetime, known: set[str],
+                      skip: Callable[[HumanTask], None]) -> tuple[dict, list[HumanTask]]:
+    """Resolve the ready tasks not in `known`, first passing those flowdesk.onSelfApproval=skip completes.
+
+    `skip(task)` completes one task in the engine, which may make others ready (the next approver, the next
+    countersign member), so the tasks are looked at again after each. Returns ({task id: (task, fields)},
+    the skipped tasks); raises EngineError naming the element when a model keeps skipping.
+    """
+    skipped: list[HumanTask] = []
+    while True:
+        resolved, passing = {}, None
+        for task in ready():
+            if task.id in known:
+                continue
+            fields = resolve(task, initiator=initiator, now=now)
+            if (fields["self_approval"] or {}).get("action") == "skip":
+                passing = task
+                break
+            resolved[task.id] = (task, fields)
+        if passing is None:
+            return resolved, skipped
+        if len(skipped) >= MAX_SKIPPED_TASKS:
+            raise EngineError(f"more than {MAX_SKIPPED_TASKS} tasks skipped for the initiator in one command "
+                              f"({ON_SELF_APPROVAL}=skip): the model loops", element_id=passing.element_id)
+        skip(passing)
+        skipped.append(passing)

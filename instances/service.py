@@ -89,32 +89,60 @@ def _open_items(session: Session, instance_id: int) -> list[WorkItem]:
                                                        WorkItem.status == "open")))
 
 
+def _resolve_new_tasks(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, workflow,
+                       report: StepReport, *, actor: str | None, now: datetime, open_items: list[WorkItem]
+                       ) -> tuple[dict, list]:
+    """Resolve the new human tasks, first completing those flowdesk.onSelfApproval=skip passes as approved."""
+    def skip(task) -> None:
+        with engine_command(session, SYSTEM if actor in (None, SYSTEM.username) else Actor(actor),
+                            instance.id) as command:
+            more = runtime.complete(workflow, task.id, dict(assignment.SKIP_DATA))
+        command.finish(instance)
+        for name, value in vars(more).items():  # one report for the whole command: history, copies, cancellations
+            merged = getattr(report, name)
+            merged.update(value) if isinstance(merged, dict) else merged.extend(value)
+
+    try:
+        return assignment.resolve_new_tasks(lambda: runtime.human_tasks(workflow), initiator=instance.initiator,
+                                            now=now, known={item.task_guid for item in open_items}, skip=skip)
+    except EngineError as exc:
+        raise _failure(exc) from None
+
+
+def _record_skips(session: Session, instance: ProcessInstance, skipped: list, now: datetime) -> None:
+    for task in skipped:  # no work item and no notice: the history says who would have decided, and why
+        _history(session, instance, "task_skipped", actor="system", element_id=task.element_id, at=now,
+                 details={"reason": assignment.SELF_APPROVAL_REASON, "policy": "skip", "approver": instance.initiator,
+                          "decision": "approved", "data": dict(assignment.SKIP_DATA),
+                          **({"item": to_json_safe(task.item)} if task.multi_instance else {})})
+
+
 def _sync_work_items(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, workflow,
-                     now: datetime, open_items: list[WorkItem]) -> None:
+                     now: datetime, open_items: list[WorkItem], resolved: dict,
+                     cancelled: dict | None = None) -> None:
     from . import lifecycle  # lifecycle imports this module: bind late
 
-    ready = {task.id: task for task in runtime.human_tasks(workflow)}
-    known = {item.task_guid for item in open_items}
+    ready = {task.id for task in runtime.human_tasks(workflow)}
     closed = [item.id for item in open_items if item.status != "open"]
     for item in open_items:
         if item.status == "open" and item.task_guid not in ready:
             item.status = "cancelled"
             item.completed_at = now
             closed.append(item.id)
-            _history(session, instance, "task_cancelled", element_id=item.element_id, work_item=item, at=now)
+            # A countersign rule that decided the node says so: {"by": "countersign", "rule", "outcome"}.
+            _history(session, instance, "task_cancelled", element_id=item.element_id, work_item=item, at=now,
+                     details=(cancelled or {}).get(item.task_guid))
     if closed:
         # Candidate rows exist only for open items, which keeps the group inbox query proportional to them.
         session.execute(delete(WorkItemCandidate).where(WorkItemCandidate.work_item_id.in_(closed)))
-    for guid, task in ready.items():
-        if guid in known:
-            continue
-        try:
-            fields = assignment.resolve(task, initiator=instance.initiator, now=now)
-        except EngineError as exc:
-            raise _failure(exc) from None
+    for guid, (task, fields) in resolved.items():
+        outcome = fields.pop("self_approval", None)
         absent = fields["assignee"]
         proxy = absent and lifecycle.proxy_for(session=session, username=absent,
                                                definition_key=instance.definition_key, at=now)
+        refused = None
+        if proxy and proxy == instance.initiator and assignment.self_approval_policy(task) != "allow":
+            refused, proxy = proxy, None  # a proxy never decides the request they started themselves
         if proxy:  # a standing proxy (代理) receives the absent person's new direct tasks
             fields["assignee"] = proxy
         item = WorkItem(instance_id=instance.id, task_guid=guid, element_id=task.element_id, name=task.name[:300],
@@ -124,9 +152,19 @@ def _sync_work_items(session: Session, instance: ProcessInstance, runtime: Proce
         item.candidates = ([WorkItemCandidate(kind="user", value=u) for u in item.candidate_users]
                            + [WorkItemCandidate(kind="group", value=g) for g in item.candidate_groups])
         session.add(item)
-        _history(session, instance, "task_created", element_id=item.element_id, work_item=item,
-                 details={"assignee": item.assignee, "candidate_users": item.candidate_users,
-                          "candidate_groups": item.candidate_groups}, at=now)
+        details = {"assignee": item.assignee, "candidate_users": item.candidate_users,
+                   "candidate_groups": item.candidate_groups}
+        if outcome and outcome["action"] == "exclude":
+            details["excluded"] = [outcome["excluded"]]
+        if refused:
+            details["proxy_refused"] = refused
+        _history(session, instance, "task_created", element_id=item.element_id, work_item=item, details=details,
+                 at=now)
+        if outcome and outcome["action"] == "redirect":  # onSelfApproval=superior: the history says who instead
+            _history(session, instance, "task_redirected", actor="system", element_id=item.element_id,
+                     work_item=item, details={"reason": assignment.SELF_APPROVAL_REASON, "policy": outcome["policy"],
+                                              "for": outcome["for"], "to": outcome["to"], "via": outcome["via"]},
+                     at=now)
         if proxy:
             _history(session, instance, "task_proxied", actor="system", element_id=item.element_id,
                      work_item=item, details={"for": absent, "to": proxy}, at=now)
@@ -137,6 +175,10 @@ def _sync_work_items(session: Session, instance: ProcessInstance, runtime: Proce
 def _save(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, workflow, report: StepReport,
           *, actor: str | None, now: datetime, open_items: list[WorkItem]) -> None:
     """Write state, summary, history and work items of one command; the caller's transaction commits."""
+    from . import operations  # operations imports this module: bind late
+
+    resolved, skipped = _resolve_new_tasks(session, instance, runtime, workflow, report, actor=actor, now=now,
+                                           open_items=open_items)
     try:
         instance.state = runtime.dump(workflow)
     except EngineError as exc:
@@ -148,6 +190,8 @@ def _save(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, 
     instance.data = to_json_safe(dict(workflow.data) if workflow.is_completed() or last is None
                                  else {**workflow.data, **last.data})
     _record_report(session, instance, report, actor, now)
+    _record_skips(session, instance, skipped, now)
+    operations.write_copies(session=session, instance=instance, runtime=runtime, report=report, now=now)
     changes = _data_changes(before, instance.data)
     if changes:
         _history(session, instance, "data_changed", actor=actor, details=changes, at=now)
@@ -160,7 +204,8 @@ def _save(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, 
     else:
         instance.next_wake_at = runtime.next_wake(workflow)
         instance.waiting_messages = runtime.waiting_messages(workflow)
-    _sync_work_items(session, instance, runtime, workflow, now, open_items)
+    _sync_work_items(session, instance, runtime, workflow, now, open_items, resolved,
+                     cancelled=report.cancelled)
     from . import messages  # messages imports this module: bind late
 
     if instance.waiting_messages != was_waiting:
