@@ -32,3 +32,21 @@ class DefinitionNotStartable(DefinitionError):
 
     code = "definition_not_startable"
     status = "conflict"
+
+
+class DefinitionConflict(DefinitionError):
+    """The change clashes with what is stored: a key or code is taken, or a category is still in use."""
+
+    code = "conflict"
+    status = "conflict"
+
+    def __init__(self, message: str, *, code: str = "conflict", details: dict | None = None):
+        super().__init__(message, details=details)
+        self.code = code
+
+
+class CategoryNotFound(DefinitionError):
+    """No process category has this code."""
+
+    code = "category_not_found"
+    status = "not_found"

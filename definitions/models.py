@@ -1,4 +1,5 @@
-"""Stored process definitions: immutable, content-hashed versions of a BPMN model with its forms."""
+"""Stored process definitions: immutable, content-hashed versions of a BPMN model with its forms, the keys
+marked as templates, and the process categories admins manage."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -66,3 +67,29 @@ class DefinitionFile(Base):
     content: Mapped[str] = mapped_column(Text)
 
     definition: Mapped[DefinitionVersion] = relationship(back_populates="files")
+
+
+class ProcessTemplate(Base):
+    """A definition key marked as a template: designers copy it to start a new process."""
+
+    __tablename__ = "process_template"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(150), nullable=True)
+
+
+class ProcessCategory(Base):
+    """A category the start catalogue groups processes by, with its names and place in the order."""
+
+    __tablename__ = "process_category"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # As wide as definition_version.category, so every category stored before the table existed fits.
+    code: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 import threading
 from collections import OrderedDict
 
@@ -16,7 +17,8 @@ from engine.model import CompiledModel, compile_model
 from engine.runtime import ProcessRuntime
 from engine.services import OperationRegistry, default_registry
 
-from .bundle import split_metadata
+from . import categories
+from .bundle import METADATA_FILE, split_metadata
 from .errors import DefinitionNotFound, DefinitionNotStartable, InvalidDefinition
 from .models import MODEL_TYPES, STATUSES, DefinitionFile, DefinitionVersion
 
@@ -24,6 +26,8 @@ OPERATIONS: OperationRegistry = default_registry()
 _RUNTIME_CACHE: OrderedDict[tuple[str, int], tuple[str, ProcessRuntime]] = OrderedDict()
 _RUNTIME_CACHE_SIZE = 256
 _cache_lock = threading.Lock()
+# What a definition key may be: the key column holds 200 characters and keys appear in URLs.
+KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,199}$")
 
 
 def _kind(name: str) -> str:
@@ -91,6 +95,8 @@ def deploy(*, session: Session, files: dict[str, bytes], actor: str | None = Non
     if model_type not in MODEL_TYPES:
         raise InvalidDefinition(f"process.json: model_type must be one of {', '.join(MODEL_TYPES)}",
                                 details={"file": "process.json", "field": "model_type"})
+    category = categories.check_category(session=session, code=metadata.get("category") or categories.DEFAULT,
+                                         file=METADATA_FILE)
     sha = bundle_sha256(files)
     existing = session.scalar(select(DefinitionVersion).where(DefinitionVersion.key == key,
                                                               DefinitionVersion.sha256 == sha))
@@ -100,7 +106,7 @@ def deploy(*, session: Session, files: dict[str, bytes], actor: str | None = Non
     name = metadata.get("name") or model.names.get(model.primary_process_id or "", "") or key
     version = DefinitionVersion(
         key=key, version=(latest or 0) + 1, name=str(name)[:300],
-        category=str(metadata.get("category", "general"))[:100], model_type=model_type,
+        category=category, model_type=model_type,
         status="published" if publish else "draft", sha256=sha, executable=model.executable,
         primary_process_id=model.primary_process_id, description=str(metadata.get("description", "")),
         report=model.report(), elements=model.elements, metadata_=metadata, created_by=actor)

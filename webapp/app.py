@@ -69,6 +69,7 @@ def _register_blueprints(app: Flask) -> None:
     from .views import (
         access_admin,
         admin,
+        admin_categories,
         admin_workcal,
         auth,
         calendar,
@@ -88,7 +89,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (auth, inbox, processes, tasks, instances, designer, admin, proxies, records, record_types,
                    access_admin, collab_notices, collab_messages, outbox_admin, calendar, calendar_feed,
-                   admin_workcal):
+                   admin_workcal, admin_categories):
         app.register_blueprint(module.bp)
     # The API authenticates with bearer tokens, not the session cookie, so CSRF does not apply to it.
     csrf.exempt(api.bp)

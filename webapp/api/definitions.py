@@ -1,11 +1,10 @@
-"""Process definitions: upload, list, versions, diagrams, status, and starting instances."""
+"""Process definitions: upload, list, versions, diagrams, status, templates, copies, categories, starting."""
 from __future__ import annotations
-
-import re
 
 from flask import Response, jsonify, request, url_for
 from flask_babel import gettext as _
 
+from definitions import categories, templates
 from definitions import service as definitions
 from definitions.bundle import ACCEPTED_SUFFIXES, MAX_BUNDLE_BYTES, MAX_FILE_BYTES, read_zip, split_metadata
 from definitions.errors import DefinitionNotFound, InvalidDefinition
@@ -29,7 +28,7 @@ from .common import (
     text_field,
 )
 
-KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,199}$")
+KEY_PATTERN = definitions.KEY_PATTERN
 MODEL_SUFFIXES = tuple(s for s in ACCEPTED_SUFFIXES if s not in (".json", ".dmn"))
 
 
@@ -191,3 +190,111 @@ def start_instance(key: str):
         out = {**instance_json(instance), "data": instance.data}
     location = url_for("api.get_instance", instance_id=out["id"])
     return jsonify(out), 201, {"Location": location}
+
+
+def template_json(template, version) -> dict:
+    """Describe a template with the version a copy of it starts from."""
+    return {"key": template.key, "name": version.name, "category": version.category,
+            "description": template.description or version.description or "", "source_version": version.version,
+            "status": version.status, "created_at": iso(template.created_at), "created_by": template.created_by}
+
+
+def category_json(category, used: dict[str, int]) -> dict:
+    """Describe a process category with how many process definitions use it."""
+    return {"code": category.code, "name": category.name, "name_en": category.name_en or "",
+            "sort": category.sort, "definitions": used.get(category.code, 0)}
+
+
+@bp.post("/definitions/<key>/copy")
+def copy_definition(key: str):
+    """Copy a version (the newest published by default) into a new draft definition (designers and admins)."""
+    forbid_unless(me().is_designer)
+    body = json_body({"key", "name", "name_zh", "version", "category", "description"}, required=("key", "name"))
+    number = body.get("version")
+    if number is not None and (isinstance(number, bool) or not isinstance(number, int)
+                               or not 1 <= number <= MAX_VERSION):
+        raise bad_input("version", _("%(field)s must be a whole number from %(low)s to %(high)s.",
+                                     field="version", low=1, high=MAX_VERSION))
+    with command() as session:
+        copy = templates.copy_definition(session=session, source_key=key, key=body["key"], name=body["name"],
+                                         name_zh=body.get("name_zh"), version=number,
+                                         category=body.get("category"), description=body.get("description"),
+                                         actor=me().username)
+        out = version_json(copy, report=True)
+    return jsonify(out), 201, {"Location": url_for("api.get_definition", key=out["key"])}
+
+
+@bp.get("/process-templates")
+def list_process_templates():
+    """List the process templates with the version a copy starts from (designers and admins)."""
+    forbid_unless(me().is_designer)
+    with query() as session:
+        items = [template_json(row.template, row.source) for row in templates.list_templates(session=session)]
+    return jsonify(items=items, total=len(items))
+
+
+@bp.post("/definitions/<key>/template")
+def mark_template(key: str):
+    """Mark a process as a template, or change its description (designers and admins)."""
+    forbid_unless(me().is_designer)
+    body = json_body({"description"})
+    with command() as session:
+        template, created = templates.mark_template(session=session, key=key, description=body.get("description"),
+                                                    actor=me().username)
+        source = templates.copy_source(definitions.list_versions(session=session, key=key))
+        out = template_json(template, source)
+    return jsonify(out), (201 if created else 200)
+
+
+@bp.delete("/definitions/<key>/template")
+def unmark_template(key: str):
+    """Stop offering a process as a template; its versions stay (designers and admins)."""
+    forbid_unless(me().is_designer)
+    with command() as session:
+        template = templates.unmark_template(session=session, key=key, actor=me().username)
+        out = template_json(template, templates.copy_source(definitions.list_versions(session=session, key=key)))
+    return jsonify(out)
+
+
+@bp.get("/process-categories")
+def list_process_categories():
+    """List the process categories in catalogue order, with how many processes use each."""
+    with query() as session:
+        used = categories.usage(session=session)
+        items = [category_json(c, used) for c in categories.list_categories(session=session)]
+    return jsonify(items=items, total=len(items))
+
+
+@bp.post("/process-categories")
+def create_process_category():
+    """Add a process category (admins)."""
+    forbid_unless(me().is_admin)
+    body = json_body({"code", "name", "name_en", "sort"}, required=("code", "name"))
+    with command() as session:
+        category = categories.create_category(session=session, code=body["code"], name=body["name"],
+                                              name_en=body.get("name_en"), sort=body.get("sort"),
+                                              actor=me().username)
+        out = category_json(category, {})
+    return jsonify(out), 201, {"Location": url_for("api.list_process_categories")}
+
+
+@bp.patch("/process-categories/<code>")
+def update_process_category(code: str):
+    """Rename or reorder a process category (admins); fields left out keep their values, the code stays."""
+    forbid_unless(me().is_admin)
+    body = json_body({"name", "name_en", "sort"})
+    with command() as session:
+        category = categories.update_category(session=session, code=code, name=body.get("name"),
+                                              name_en=body.get("name_en"), sort=body.get("sort"),
+                                              actor=me().username)
+        out = category_json(category, categories.usage(session=session))
+    return jsonify(out)
+
+
+@bp.delete("/process-categories/<code>")
+def delete_process_category(code: str):
+    """Delete a process category no process uses (admins); a used one answers 409 with the count."""
+    forbid_unless(me().is_admin)
+    with command() as session:
+        out = categories.delete_category(session=session, code=code, actor=me().username)
+    return jsonify({**out, "definitions": 0})

@@ -293,6 +293,7 @@ def _record_paths() -> dict:
 def _paths() -> dict:
     from .openapi_calendar import calendar_paths
     from .openapi_collab import collab_paths  # it builds on this module's helpers: bind late
+    from .openapi_definitions import definition_paths
     inbox_filters = [
         _query("view", "Which list.", {"type": "string", "enum": ["mine", "group", "done", "started", "cc"],
                                        "default": "mine"}),
@@ -375,6 +376,7 @@ def _paths() -> dict:
             _ok("The version.", ref("DefinitionVersionDetail")), errors="400 403 404",
             params=[KEY, _path("number", "The version number.", {"type": "integer", "minimum": 0})],
             body=_body(ref("StatusRequest")))},
+        **definition_paths(),
         "/definitions/{key}/instances": {"post": _op(
             "instances", "Start the process with start-form data.",
             _ok("The new instance.", ref("StartedInstance")), status="201", errors="400 404 409 422",

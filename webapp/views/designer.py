@@ -1,9 +1,9 @@
-"""Process designers: upload models, read validation reports, manage versions; managers watch node load."""
+"""Process designers: upload models, read validation reports, manage versions, templates and copies; managers
+watch node load."""
 from __future__ import annotations
 
 import io
 import json
-import re
 import zipfile
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -11,17 +11,19 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
+from definitions import categories, templates
 from definitions import service as definitions
 from definitions.bundle import MAX_BUNDLE_BYTES, MAX_FILE_BYTES, METADATA_FILE, read_zip
-from definitions.errors import InvalidDefinition
+from definitions.errors import DefinitionError, InvalidDefinition
 from diagrams.errors import DiagramError
 from instances import monitor
 
 from ..db import command, query
+from .admin_categories import category_label, category_labels
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
 MODEL_SUFFIXES = (".bpmn", ".bpmn20.xml", ".bpmn2", ".xml")
-KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,199}$")
+KEY_PATTERN = definitions.KEY_PATTERN
 STATUS_ACTIONS = {"draft": ("published", "deprecated"), "published": ("deprecated", "draft"),
                   "deprecated": ("published", "draft")}
 
@@ -61,11 +63,14 @@ def _index_page(upload_error: InvalidDefinition | None = None, upload_name: str 
     text = (request.args.get("q") or "").strip().lower()
     with query() as session:
         rows = _summaries(definitions.list_versions(session=session))
+        template_rows = templates.list_templates(session=session)
+        labels = category_labels(session)
     if text:
         rows = [r for r in rows if any(text in (value or "").lower() for value in (
-            r["key"], r["newest"].name, r["newest"].category, r["newest"].description))]
-    return render_template("designer/index.html", rows=rows, q=request.args.get("q", ""),
-                           upload_error=upload_error, upload_name=upload_name), status
+            r["key"], r["newest"].name, r["newest"].category, labels.get(r["newest"].category),
+            r["newest"].description))]
+    return render_template("designer/index.html", rows=rows, q=request.args.get("q", ""), templates=template_rows,
+                           category_names=labels, upload_error=upload_error, upload_name=upload_name), status
 
 
 @bp.get("/")
@@ -192,10 +197,13 @@ def show(key: str):
         version = _pick(versions, request.args.get("version", type=int))
         svg, svg_error = _svg(version)
         counts = {v.id: tuple(len(x) for x in _issues(v)) for v in versions}
+        template = templates.get_template(session=session, key=key)
+        labels = category_labels(session)
     errors, warnings = _issues(version)
     return render_template("designer/show.html", key=key, versions=versions, version=version, errors=errors,
                            warnings=warnings, counts=counts, rows=node_rows(version.elements or {}), svg=svg,
-                           svg_error=svg_error, view=view, actions=STATUS_ACTIONS)
+                           svg_error=svg_error, view=view, actions=STATUS_ACTIONS, template=template,
+                           category_names=labels)
 
 
 @bp.post("/<key>/versions/<int:number>/status")
@@ -270,3 +278,101 @@ def load(key: str):
                   key=lambda r: (-(r.get("avg_wait_s") or 0), -(r.get("active") or 0), r["id"]))
     return render_template("designer/load.html", key=key, versions=versions, version=version, rows=rows,
                            svg=svg, svg_error=svg_error)
+
+
+@bp.post("/<key>/template")
+@login_required
+def mark_template(key: str):
+    """Offer a process as a template with a description, or change the description."""
+    _require_designer()
+    try:
+        with command() as session:
+            _versions_or_404(session, key)
+            _template, created = templates.mark_template(session=session, key=key,
+                                                         description=request.form.get("description", ""),
+                                                         actor=current_user.username)
+    except InvalidDefinition:
+        flash(_("The description is too long: at most %(limit)s characters.", limit=templates.MAX_DESCRIPTION),
+              "danger")
+        return redirect(url_for("designer.show", key=key))
+    flash(_("This process is now offered as a template.") if created else _("The template description is saved."),
+          "success")
+    return redirect(url_for("designer.show", key=key))
+
+
+@bp.post("/<key>/template/delete")
+@login_required
+def unmark_template(key: str):
+    """Stop offering a process as a template; its versions stay."""
+    _require_designer()
+    with command() as session:
+        _versions_or_404(session, key)
+        if templates.get_template(session=session, key=key) is not None:
+            templates.unmark_template(session=session, key=key, actor=current_user.username)
+    flash(_("This process is no longer offered as a template."), "success")
+    return redirect(url_for("designer.show", key=key))
+
+
+def copy_errors(exc: DefinitionError) -> dict[str, str]:
+    """Turn a refused copy into {field: message} in the reader's language."""
+    field = exc.details.get("field") or "form"
+    limit = exc.details.get("limit")
+    known = {
+        ("key", "required"): _("Enter a key for the new process."),
+        ("key", "format"): _("A key starts with a letter and holds only letters, digits, _ . and -."),
+        ("key", "too_long"): _("A key starts with a letter and holds only letters, digits, _ . and -."),
+        ("key", "taken"): _("A process with this key already exists. Choose another key."),
+        ("key", "id_in_model"): _("The model already uses this id for another element. Choose another key."),
+        ("name", "required"): _("Enter a name for the new process."),
+        ("name", "too_long"): _("At most %(limit)s characters.", limit=limit),
+        ("name_zh", "too_long"): _("At most %(limit)s characters.", limit=limit),
+        ("name_zh", "twice"): _("The name already holds both languages (English / 中文); leave this empty."),
+        ("category", "unknown"): _("Choose one of the listed categories."),
+        ("description", "too_long"): _("At most %(limit)s characters.", limit=limit),
+        ("version", None): _("This version does not exist."),
+    }
+    return {field: known.get((field, exc.details.get("problem")), exc.message)}
+
+
+@bp.route("/<key>/copy", methods=["GET", "POST"])
+@login_required
+def copy(key: str):
+    """Copy a version of a process or template into a new draft process under a new key and name."""
+    _require_designer()
+    errors: dict[str, str] = {}
+    values = {name: request.form.get(name, "") for name in ("key", "name", "name_zh", "category", "description",
+                                                            "version")}
+    if request.method == "POST":
+        number = values["version"].strip()
+        try:
+            with command() as session:
+                version = templates.copy_definition(
+                    session=session, source_key=key, key=values["key"], name=values["name"],
+                    name_zh=values["name_zh"], version=int(number) if number.isdigit() else None,
+                    category=values["category"], description=values["description"], actor=current_user.username)
+                new_key, new_number = version.key, version.version
+        except DefinitionError as exc:
+            if exc.status == "not_found" and exc.details.get("field") != "version":
+                raise
+            errors = copy_errors(exc)
+        else:
+            flash(_("Copied as %(key)s, version %(n)s (draft). Check the report, then publish it.", key=new_key,
+                    n=new_number), "success")
+            return redirect(url_for("designer.show", key=new_key, version=new_number))
+    with query() as session:
+        versions = _versions_or_404(session, key)
+        if request.method == "POST":
+            source = next((v for v in versions if str(v.version) == values["version"].strip()),
+                          templates.copy_source(versions))
+        elif request.args.get("version"):
+            source = _pick(versions, request.args.get("version", type=int))
+        else:
+            source = templates.copy_source(versions)
+        template = templates.get_template(session=session, key=key)
+        known = categories.list_categories(session=session)
+    if request.method == "GET":
+        values = {"key": "", "name": "", "name_zh": "", "category": source.category,
+                  "description": source.description or "", "version": str(source.version)}
+    choices = [(c.code, f"{category_label(c)} ({c.code})") for c in known]
+    return render_template("designer/copy.html", key=key, versions=versions, source=source, template=template,
+                           values=values, errors=errors, categories=choices), (422 if errors else 200)

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from attachments import service as attachments
+from definitions import categories
 from definitions import service as definitions
 from forms import schema as forms
 from instances import service
@@ -14,6 +15,7 @@ from ..db import command, query
 from ..errors import error_response
 from ..form_lookups import page_lookups, posted_values
 from ..uploads import save_uploads
+from .admin_categories import category_label
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 EMPTY_FORM = {"type": "object", "properties": {}}
@@ -34,17 +36,22 @@ class _Refused(Exception):
 @bp.get("/")
 @login_required
 def catalogue():
-    """List startable processes grouped by category, with a search box."""
+    """List startable processes grouped by category in the admins' order, with a search box."""
     text = (request.args.get("q") or "").strip().lower()
     with query() as session:
         versions = definitions.list_startable(session=session)
+        known = categories.list_categories(session=session)
     if text:
         versions = [v for v in versions if text in v.name.lower() or text in v.key.lower()
                     or text in (v.description or "").lower()]
+    order = {c.code: (n, category_label(c)) for n, c in enumerate(known)}
     groups: dict[str, list] = {}
     for version in versions:
         groups.setdefault(version.category, []).append(version)
-    return render_template("processes/catalogue.html", groups=groups, q=request.args.get("q", ""))
+    # A category no longer in the list (stored before categories were managed) comes last, under its code.
+    ranked = sorted(groups, key=lambda code: (order.get(code, (len(order), code))[0], code))
+    sections = [(code, order.get(code, (0, code))[1], groups[code]) for code in ranked]
+    return render_template("processes/catalogue.html", sections=sections, q=request.args.get("q", ""))
 
 
 def _start_context(session, key: str):
