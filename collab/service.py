@@ -14,6 +14,7 @@ from instances import notices
 from instances.models import OutboxMessage
 
 from . import audience
+from .checks import checked_text
 from .errors import Conflict, InvalidInput, NotFound
 from .models import Message, MessageRecipient
 
@@ -33,16 +34,6 @@ def _names(value, field: str) -> list[str]:
     if any(not isinstance(v, str) or not v.strip() or len(v) > 150 for v in value):
         raise InvalidInput(f"{field} must hold non-empty names", details={"field": field})
     return list(dict.fromkeys(v.strip() for v in value))
-
-
-def _text(value, field: str, limit: int, required: bool) -> str:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise InvalidInput(f"{field} is required", details={"field": field})
-        return ""
-    if not isinstance(value, str) or len(value) > limit or "\x00" in value:
-        raise InvalidInput(f"{field} must be text of at most {limit} characters", details={"field": field})
-    return value.strip()
 
 
 def _attachments(session: Session, ids, sender: str) -> list[int]:
@@ -98,11 +89,11 @@ def send_message(*, session: Session, sender: str, subject: str | None = None, b
     now = now or utcnow()
     users, departments, groups = (_names(to_users, "to_users"), _names(to_departments, "to_departments"),
                                   _names(to_groups, "to_groups"))
-    body = _text(body, "body", MAX_BODY, required=True)
+    body = checked_text(body, "body", MAX_BODY, required=True)
     parent = None
     if reply_to is not None:
         parent = get_message_or_raise(session=session, message_id=reply_to, username=sender)
-    subject = _text(subject, "subject", MAX_SUBJECT, required=parent is None) or \
+    subject = checked_text(subject, "subject", MAX_SUBJECT, required=parent is None) or \
         (f"Re: {parent.subject}"[:MAX_SUBJECT] if parent else "")
     if remind not in ("me", "them"):
         raise InvalidInput("remind must be me or them", details={"field": "remind"})

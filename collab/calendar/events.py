@@ -43,10 +43,6 @@ class Series:
     exdates: list = field(default_factory=list)
 
 
-def _text(value, name: str, limit: int, required: bool = False) -> str:
-    return checked_text(value, name, limit, required)
-
-
 def _moment(value, name: str, zone) -> datetime:
     """Read a time: an aware datetime, or ISO text (a time without an offset is in the event's zone)."""
     if isinstance(value, str):
@@ -222,16 +218,16 @@ def _apply(session: Session, event: CalendarEvent, fields: dict, actor: Actor, d
             ("starts_at" not in fields or "ends_at" not in fields):
         raise InvalidInput("switching all-day on or off needs starts_at and ends_at too", details={"field": "all_day"})
     if "title" in fields or not event.id:
-        event.title = _text(fields.get("title"), "title", MAX_TITLE, required=True)
+        event.title = checked_text(fields.get("title"), "title", MAX_TITLE, True)
     if "kind" in fields or not event.id:
         kind = fields.get("kind") or "meeting"
         if kind not in EVENT_KINDS:
             raise InvalidInput(f"kind must be one of {', '.join(EVENT_KINDS)}", details={"field": "kind"})
         event.kind = kind
     if "location" in fields or not event.id:
-        event.location = _text(fields.get("location"), "location", MAX_TITLE)
+        event.location = checked_text(fields.get("location"), "location", MAX_TITLE, False)
     if "description" in fields or not event.id:
-        event.description = _text(fields.get("description"), "description", MAX_TEXT)
+        event.description = checked_text(fields.get("description"), "description", MAX_TEXT, False)
     if "reminders" in fields or not event.id:
         event.reminders = _reminders(fields.get("reminders"))
     if "project" in fields or not event.id:
