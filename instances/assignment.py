@@ -20,8 +20,18 @@ ADMIN_GROUP = "role:admin"
 ON_SELF_APPROVAL = "flowdesk.onSelfApproval"
 SELF_APPROVAL_POLICIES = ("allow", "skip", "superior")
 SELF_APPROVAL_REASON = "approver_is_initiator"
+ON_OVERDUE = "flowdesk.onOverdue"
+OVERDUE_POLICIES = ("notify", "approve", "reject", "escalate")  # the worker acts on them: instances/overdue.py
 SKIP_DATA = {"decision": "approve"}  # what a skipped task is completed with, as if its approver had approved
 MAX_SKIPPED_TASKS = 200  # per command: a loop of tasks skipped for the initiator must not spin forever
+ASSIGNMENT = "flowdesk.assignment"
+PICK_STRATEGIES = ("initiatorPicks", "approverPicks")
+PICK_COUNT = "flowdesk.pickCount"
+PICK_COUNTS = ("one", "many")
+PICKS_FOR = "flowdesk.picksFor"
+PICKS_KEY = "_picks"  # instance data: {node id: [user names]}; "_" keeps it out of forms, scripts and posted data
+MAX_PICKS = 50  # people per node
+HUMAN_TASK_TYPES = ("userTask", "manualTask", "task")
 
 
 def strategies() -> dict[str, Any]:
@@ -115,11 +125,142 @@ def people(values: list[str], data: dict) -> list[str]:
 
 
 def _policy(task: HumanTask, name: str, allowed: tuple[str, ...]) -> str:
-    policy = str((task.info.get("properties") or {}).get(name) or allowed[0]).strip()
+    return element_policy(task.info, task.element_id, name, allowed)
+
+
+def element_policy(info: dict, element_id: str, name: str, allowed: tuple[str, ...]) -> str:
+    """Return an element's policy property (the first allowed value when absent); raise EngineError when bad."""
+    policy = str((info.get("properties") or {}).get(name) or allowed[0]).strip()
     if policy not in allowed:
         raise EngineError(f"assignment: {name} must be one of {', '.join(allowed)}, not {policy!r}",
-                          element_id=task.element_id)
+                          element_id=element_id)
     return policy
+
+
+def _pick_strategy(info: dict) -> tuple[str | None, bool]:
+    """Return a node's (flowdesk.assignment strategy or None, whether many people are picked); ValueError if bad."""
+    props = info.get("properties") or {}
+    strategy = str(props.get(ASSIGNMENT) or "").strip() or None
+    if strategy is None:
+        return None, False
+    if strategy not in PICK_STRATEGIES:
+        raise ValueError(f"{ASSIGNMENT} must be one of {', '.join(PICK_STRATEGIES)}, not {strategy!r}")
+    count = str(props.get(PICK_COUNT) or "one").strip()
+    if count not in PICK_COUNTS:
+        raise ValueError(f"{PICK_COUNT} must be one of {', '.join(PICK_COUNTS)}, not {count!r}")
+    return strategy, count == "many"
+
+
+def _pick_node(element_id: str, info: dict, strategy: str) -> dict | None:
+    try:
+        found, many = _pick_strategy(info)
+    except ValueError as exc:
+        raise EngineError(f"assignment: {exc}", element_id=element_id) from None
+    if found != strategy or info.get("type") not in HUMAN_TASK_TYPES:
+        return None
+    return {"id": element_id, "name": info.get("name") or element_id, "many": many}
+
+
+def _in_model_order(elements: dict | None) -> dict:
+    # Stored elements may come back in another key order (PostgreSQL JSONB): sort by file and line.
+    return dict(sorted((elements or {}).items(), key=lambda pair: (str(pair[1].get("file") or ""),
+                                                                   int(pair[1].get("line") or 0), pair[0])))
+
+
+def initiator_pick_nodes(elements: dict) -> list[dict]:
+    """Return the nodes whose people the initiator picks at start: [{"id", "name", "many"}], in model order."""
+    nodes = (_pick_node(node_id, info, "initiatorPicks") for node_id, info in _in_model_order(elements).items())
+    return [node for node in nodes if node is not None]
+
+
+def approver_pick_nodes(elements: dict, element_id: str) -> list[dict]:
+    """Return the approverPicks nodes whose people the approver of `element_id` picks when completing it.
+
+    The task's flowdesk.picksFor ("nodeA,nodeB") names them when present; otherwise they are the approverPicks
+    user tasks reached from the task through its outgoing sequence flows and any gateways between.
+    """
+    elements = _in_model_order(elements)
+    named = str(((elements.get(element_id) or {}).get("properties") or {}).get(PICKS_FOR) or "")
+    if named.strip():
+        targets = [name.strip() for name in named.split(",") if name.strip()]
+    else:
+        targets, seen, todo = [], {element_id}, [element_id]
+        while todo:
+            source = todo.pop(0)
+            for info in elements.values():
+                target = info.get("target")
+                if info.get("type") != "sequenceFlow" or info.get("source") != source or target in seen:
+                    continue
+                seen.add(target)
+                if str((elements.get(target) or {}).get("type", "")).endswith("Gateway"):
+                    todo.append(target)
+                else:
+                    targets.append(target)
+    nodes = (_pick_node(target, elements[target], "approverPicks") for target in targets if target in elements)
+    return [node for node in nodes if node is not None]
+
+
+class PickProblem(ValueError):
+    """Picks that cannot be used; `field` is "picks" or "picks.<node id>"."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+def check_picks(picks: Any, nodes: list[dict], *, required: bool = True) -> dict[str, list[str]]:
+    """Return {node id: [user names]} for these pick nodes; raise PickProblem naming the node.
+
+    A node may be given one name or a list; a "one" node takes exactly one name. Every name must belong to an
+    active user of the directory. With `required`, each node needs its people.
+    """
+    if picks is None:
+        picks = {}
+    if not isinstance(picks, dict):
+        raise PickProblem("picks must be an object of node id -> list of user names", "picks")
+    known = {node["id"]: node for node in nodes}
+    out: dict[str, list[str]] = {}
+    for node_id, value in picks.items():
+        if node_id not in known:
+            raise PickProblem(f"picks: {node_id!r} is not a node whose people are picked here", f"picks.{node_id}")
+        node = known[node_id]
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise PickProblem(f"picks.{node_id}: give a list of user names for {node['name']!r}", f"picks.{node_id}")
+        names = list(dict.fromkeys(v.strip() for v in values if v.strip()))
+        if len(names) > (MAX_PICKS if node["many"] else 1):
+            raise PickProblem(f"picks.{node_id}: {node['name']!r} takes "
+                              + (f"at most {MAX_PICKS} people" if node["many"] else "one person"), f"picks.{node_id}")
+        if names:
+            out[node_id] = names
+    if required:
+        missing = [node for node in nodes if node["id"] not in out]
+        if missing:
+            raise PickProblem(f"picks.{missing[0]['id']}: choose who handles {missing[0]['name']!r}",
+                              f"picks.{missing[0]['id']}")
+    wanted = sorted({name for names in out.values() for name in names})
+    active = get_directory().active_users(wanted) if wanted else set()
+    for node_id, names in out.items():
+        unknown = [name for name in names if name not in active]
+        if unknown:
+            raise PickProblem(f"picks.{node_id}: there is no active user {unknown[0]!r} to handle "
+                              f"{known[node_id]['name']!r}", f"picks.{node_id}")
+    return out
+
+
+def _picked(task: HumanTask) -> tuple[list[str], bool] | None:
+    """Return (picked people, many) for a pick node that has picks; None for other nodes or no picks."""
+    try:
+        strategy, many = _pick_strategy(task.info)
+    except ValueError as exc:
+        raise EngineError(f"assignment: {exc}", element_id=task.element_id) from None
+    if strategy is None:
+        return None
+    names = ((task.data or {}).get(PICKS_KEY) or {}).get(task.element_id)
+    if not isinstance(names, list):
+        return None
+    names = [str(name) for name in names if name not in (None, "")]
+    return (names, many) if names else None
 
 
 def self_approval_policy(task: HumanTask) -> str:
@@ -166,12 +307,18 @@ def resolve(task: HumanTask, *, initiator: str | None, now: datetime) -> dict:
     info = task.info
     policy = _policy(task, ON_NO_ASSIGNEE, POLICIES)
     self_policy = self_approval_policy(task)
+    _policy(task, ON_OVERDUE, OVERDUE_POLICIES)  # checked now: a bad value names the element at creation
     context = _context(task, initiator)
     functions = strategies()
+    picked = _picked(task)
     try:
-        assignee = _evaluate(info.get("assignee"), context, functions)
-        users = _names(info.get("candidate_users", []), context, functions)
-        groups = _names(info.get("candidate_groups", []), context, functions)
+        if picked is not None:  # initiatorPicks / approverPicks: the people picked replace the attributes
+            names, many = picked
+            assignee, users, groups = (None, names, []) if many else (names[0], [], [])
+        else:
+            assignee = _evaluate(info.get("assignee"), context, functions)
+            users = _names(info.get("candidate_users", []), context, functions)
+            groups = _names(info.get("candidate_groups", []), context, functions)
         if assignee is None and task.multi_instance and not users and not groups:
             if isinstance(task.item, str):
                 assignee = task.item

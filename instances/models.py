@@ -83,6 +83,9 @@ class WorkItem(Base):
     # Delegation (委派): the owner decides; the assignee works on it until they hand it back.
     owner: Mapped[str | None] = mapped_column(String(150), nullable=True)
     last_urged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # flowdesk.onOverdue: set once the worker handled the item past its due time ({"policy", "outcome", ...}).
+    overdue_handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    overdue_outcome: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
 
     candidates: Mapped[list[WorkItemCandidate]] = relationship(cascade="all, delete-orphan")
 

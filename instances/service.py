@@ -37,6 +37,30 @@ def _check_data(data, field: str = "data") -> dict:
     return data
 
 
+def _picks(picks, nodes: list[dict], *, required: bool) -> dict[str, list[str]]:
+    """Check picks for these nodes (see assignment.check_picks); raise InvalidInput naming picks.<node id>."""
+    try:
+        return assignment.check_picks(picks, nodes, required=required)
+    except assignment.PickProblem as exc:
+        node = exc.field.partition(".")[2] or None
+        raise InvalidInput(str(exc), details={"field": exc.field, **({"node": node} if node else {})}) from None
+    except EngineError as exc:
+        raise _failure(exc) from None
+
+
+def pick_nodes(*, version, element_id: str | None = None) -> list[dict]:
+    """Return the nodes whose people are picked: at start (initiatorPicks), or when completing `element_id`.
+
+    Each is {"id", "name", "many"}; raise ProcessFailure naming a node with a bad flowdesk.assignment value.
+    """
+    try:
+        if element_id is None:
+            return assignment.initiator_pick_nodes(version.elements)
+        return assignment.approver_pick_nodes(version.elements, element_id)
+    except EngineError as exc:
+        raise _failure(exc) from None
+
+
 def _failure(exc: EngineError) -> ProcessFailure:
     return ProcessFailure(str(exc), details=exc.to_dict())
 
@@ -217,15 +241,22 @@ def _save(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, 
 
 def start_instance(*, session: Session, key: str, actor: Actor, data: dict | None = None,
                    business_key: str | None = None, title: str | None = None,
-                   start_message: tuple[str, dict | None] | None = None) -> ProcessInstance:
-    """Start the newest startable version of a process and run it to its first wait state."""
+                   start_message: tuple[str, dict | None] | None = None,
+                   picks: dict | None = None) -> ProcessInstance:
+    """Start the newest startable version of a process and run it to its first wait state.
+
+    `picks` ({node id: [user names]}) names the people of the model's initiatorPicks nodes; each such node
+    needs them, unless `picks` is None (an old client), when those nodes fall back to their other assignment.
+    """
     data = _check_data(data)
     version = definitions.get_startable_or_raise(session=session, key=key)
+    chosen = _picks(picks, pick_nodes(version=version), required=picks is not None)
     runtime = definitions.runtime_for(session=session, version=version)
     now = utcnow()
+    start_data = {**data, "initiator": actor.username, **({assignment.PICKS_KEY: chosen} if chosen else {})}
     try:
         with engine_command(session, actor) as command:
-            workflow, report = runtime.start({**data, "initiator": actor.username})
+            workflow, report = runtime.start(start_data)
             if start_message is not None:
                 more = runtime.deliver_message(workflow, start_message[0], data, start_message[1])
                 report.completed.extend(more.completed)
@@ -238,7 +269,8 @@ def start_instance(*, session: Session, key: str, actor: Actor, data: dict | Non
     session.add(instance)
     session.flush()
     _history(session, instance, "instance_started", actor=actor.username,
-             details={"definition": version.key, "version": version.version, "data": data}, at=now)
+             details={"definition": version.key, "version": version.version, "data": data,
+                      **({"picks": chosen} if chosen else {})}, at=now)
     _save(session, instance, runtime, workflow, report, actor=actor.username, now=now, open_items=[])
     command.finish(instance)
     return instance
@@ -291,8 +323,13 @@ def _check_running(instance: ProcessInstance) -> None:
 
 
 def complete_task(*, session: Session, work_item_id: int, actor: Actor, data: dict | None = None,
-                  decision: str | None = None, comment: str | None = None) -> ProcessInstance:
-    """Complete a work item with form data and an optional decision and comment."""
+                  decision: str | None = None, comment: str | None = None,
+                  picks: dict | None = None) -> ProcessInstance:
+    """Complete a work item with form data and an optional decision and comment.
+
+    `picks` ({node id: [user names]}) names the people of the approverPicks nodes that follow this task; each
+    needs them when approving, unless `picks` is None (an old client); a rejection needs none.
+    """
     data = _check_data(data)
     if decision is not None:
         data = {**data, "decision": decision}
@@ -310,6 +347,11 @@ def complete_task(*, session: Session, work_item_id: int, actor: Actor, data: di
     if item.owner and item.owner != actor.username:  # delegated (委派): the delegate hands back, the owner decides
         raise Conflict(f"this task was delegated to you by {item.owner}; hand it back with your opinion",
                        details={"id": work_item_id, "owner": item.owner})
+    version = definitions.get_version_or_raise(session=session, definition_id=instance.definition_id)
+    chosen = _picks(picks, pick_nodes(version=version, element_id=item.element_id),
+                    required=picks is not None and decision != "reject")
+    if chosen:
+        data = {**data, assignment.PICKS_KEY: {**((instance.data or {}).get(assignment.PICKS_KEY) or {}), **chosen}}
     runtime = _runtime(session, instance)
     workflow = _load(runtime, instance)
     now = utcnow()

@@ -12,6 +12,7 @@ from database.session import Database
 
 from .jobs import run_due_timers
 from .messages import deliver_outbox
+from .overdue import run_overdue_actions
 
 log = logging.getLogger("flowdesk.worker")
 
@@ -21,7 +22,8 @@ class Worker:
 
     def __init__(self, database: Database, *, interval: float = 1.0, max_attempts: int = 5, jobs=()):
         self.database = database
-        self.core_jobs = (run_due_timers, deliver_outbox)
+        # Overdue actions (flowdesk.onOverdue) run after the timers, before the outbox sends what they queued.
+        self.core_jobs = (run_due_timers, run_overdue_actions, deliver_outbox)
         # Jobs of packages this one may not import (collab's delivery) are handed in by the caller. They talk to
         # mail servers and chat robots, so they run on their own schedule: a slow server never delays timers.
         self.extra_jobs = tuple(jobs)
@@ -31,7 +33,7 @@ class Worker:
         self._scheduler = None
 
     def run_once(self) -> int:
-        """Run every due job once; return how many timers fired and messages were delivered."""
+        """Run every due job once; return how many timers fired, overdue items were acted on and messages delivered."""
         return self._run(self.jobs)
 
     def _run(self, jobs) -> int:

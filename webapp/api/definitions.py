@@ -12,6 +12,7 @@ from definitions.models import STATUSES
 from instances import service
 
 from ..db import command, query
+from ..views.processes import refuse_picks
 from . import bp
 from .common import (
     MAX_VERSION,
@@ -174,9 +175,10 @@ def change_status(key: str, number: int):
 @bp.post("/definitions/<key>/instances")
 def start_instance(key: str):
     """Start a process with start-form data; errors name their fields."""
-    body = json_body({"data", "business_key"})
+    body = json_body({"data", "business_key", "picks"})
     data = object_field(body, "data")
     business_key = text_field(body, "business_key", limit=200)
+    picks = body.get("picks")
     current = me()
     with query() as session:
         version = definitions.get_startable_or_raise(session=session, key=key)
@@ -185,8 +187,9 @@ def start_instance(key: str):
     data = check_form(schema, data)
     extra = {"initiator_superior": current.superior} if current.superior else {}
     with command() as session:
+        refuse_picks(session, service.pick_nodes(version=version), picks, required=picks is not None)
         instance = service.start_instance(session=session, key=key, actor=current.actor, data={**extra, **data},
-                                          business_key=business_key)
+                                          business_key=business_key, picks=picks)
         out = {**instance_json(instance), "data": instance.data}
     location = url_for("api.get_instance", instance_id=out["id"])
     return jsonify(out), 201, {"Location": location}

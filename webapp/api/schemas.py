@@ -6,6 +6,7 @@ TEXT_OR_NULL, INTEGER_OR_NULL = {"type": ["string", "null"]}, {"type": ["integer
 WHEN = {"type": "string", "format": "date-time"}
 WHEN_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
 FREE = {"type": "object", "additionalProperties": True}
+PICKS = {"type": ["object", "null"], "additionalProperties": {"type": "array", "items": {"type": "string"}, "maxItems": 50}}
 
 
 def ref(name: str) -> dict:
@@ -149,12 +150,16 @@ SCHEMAS = {
                       "additionalProperties": False},
     "StartRequest": {**_object("", data={**FREE, "description": "Start-form values as typed JSON; unknown fields "
                                                                   "are refused"},
-                               business_key={"type": ["string", "null"], "maxLength": 200}),
+                               business_key={"type": ["string", "null"], "maxLength": 200},
+                               picks={**PICKS, "description": "People of each initiatorPicks node (flowdesk.assignment), "
+                                                              "by node id; when sent, every such node needs them"}),
                      "additionalProperties": False},
     "CompleteRequest": {**_object("", data={**FREE, "description": "Task-form values as typed JSON"},
                                   decision={"type": ["string", "null"], "enum": ["approve", "reject", None]},
                                   comment={"type": ["string", "null"],
-                                           "description": "Required when the decision is reject"}),
+                                           "description": "Required when the decision is reject"},
+                                  picks={**PICKS, "description": "People of the approverPicks nodes after this task, "
+                                                                 "by node id; when sent, required unless rejecting"}),
                         "additionalProperties": False},
     "Instance": _object(id=INTEGER, process=STRING, definition_id=INTEGER, title=STRING, business_key=TEXT_OR_NULL,
                         status={"type": "string", "enum": ["running", "completed", "incident", "cancelled",

@@ -12,7 +12,8 @@ from org.instance_access import watch_clause
 
 from ..db import command, query
 from ..views.inbox import filter_from_args
-from ..views.tasks import recipient, task_form
+from ..views.processes import refuse_picks
+from ..views.tasks import next_pick_nodes, recipient, task_form
 from . import bp
 from .common import (
     MAX_PAGE,
@@ -127,15 +128,18 @@ def _task_data(session, instance, schema: dict | None, data: dict, decision: str
 @bp.post(f"/tasks/{TASK_ID}/complete")
 def complete_task(task_id: int):
     """Complete a task with form data, a decision (approve or reject) and a comment."""
-    body = json_body({"data", "decision", "comment"})
+    body = json_body({"data", "decision", "comment", "picks"})
     data = object_field(body, "data")
     decision = text_field(body, "decision", limit=50)
     comment = text_field(body, "comment")
+    picks = body.get("picks")
     with command() as session:
         item, instance, schema = _context(session, task_id)
         data = _task_data(session, instance, schema, data, decision, comment)
+        refuse_picks(session, next_pick_nodes(session, item, instance), picks,
+                     required=picks is not None and decision != "reject")
         instance = service.complete_task(session=session, work_item_id=task_id, actor=me().actor, data=data,
-                                         decision=decision, comment=comment)
+                                         decision=decision, comment=comment, picks=picks)
         out = task_json(item, instance)
     return jsonify(out)
 

@@ -1,7 +1,9 @@
 """The catalogue of processes a user may start, and the start form."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import re
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -10,6 +12,8 @@ from definitions import categories
 from definitions import service as definitions
 from forms import schema as forms
 from instances import service
+from instances.errors import InvalidInput
+from org import service as org
 
 from ..db import command, query
 from ..errors import error_response
@@ -54,6 +58,56 @@ def catalogue():
     return render_template("processes/catalogue.html", sections=sections, q=request.args.get("q", ""))
 
 
+def posted_picks(nodes: list[dict]) -> dict[str, list[str]]:
+    """Read the pickers of these nodes from the posted form (`picks.<node id>`, names split by commas or spaces)."""
+    return {node["id"]: [name for name in re.split(r"[\s,;，；]+", request.form.get(f"picks.{node['id']}") or "")
+                         if name] for node in nodes}
+
+
+def pick_problems(session, nodes: list[dict], picks, *, required: bool = True) -> dict[str, str]:
+    """Return {"picks.<node id>": message} for picks a page or the API cannot use; the service checks them again.
+
+    Each picked name must be an active staff user (not a portal user); a "one" node takes one name.
+    """
+    if picks is None:
+        return {}
+    if not isinstance(picks, dict):
+        return {"picks": _("picks must be an object of node id and user names.")}
+    known = {node["id"]: node for node in nodes}
+    problems: dict[str, str] = {}
+    for node_id, value in picks.items():
+        field, node = f"picks.{node_id}", known.get(node_id)
+        names = [value] if isinstance(value, str) else value
+        if node is None:
+            problems[field] = _("%(node)s is not a step whose people are chosen here.", node=node_id)
+        elif not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            problems[field] = _("Give a list of user names for %(node)s.", node=node["name"])
+        elif len({n.strip() for n in names if n.strip()}) > 1 and not node["many"]:
+            problems[field] = _("Choose one person for %(node)s.", node=node["name"])
+        else:
+            for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+                user = org.get_user_by_name(session=session, username=name)
+                if user is None or user.status != "active" or user.kind != "staff":
+                    problems[field] = _("There is no active colleague %(name)s to handle %(node)s.",
+                                        name=name, node=node["name"])
+                    break
+    for node in nodes if required else ():
+        value = picks.get(node["id"])
+        if f"picks.{node['id']}" not in problems and not [n for n in ([value] if isinstance(value, str)
+                                                                      else value or []) if str(n).strip()]:
+            problems[f"picks.{node['id']}"] = _("Choose who handles %(node)s.", node=node["name"])
+    return problems
+
+
+def refuse_picks(session, nodes: list[dict], picks, *, required: bool = True) -> None:
+    """Raise InvalidInput naming the first unusable pick (`picks.<node id>`), for the API."""
+    problems = pick_problems(session, nodes, picks, required=required)
+    if problems:
+        field = next(iter(problems))
+        node = field.partition(".")[2] or None
+        raise InvalidInput(problems[field], details={"field": field, **({"node": node} if node else {})})
+
+
 def _start_context(session, key: str):
     version = definitions.get_startable_or_raise(session=session, key=key)
     schema = definitions.get_form(session=session, definition_id=version.id,
@@ -67,24 +121,30 @@ def start(key: str):
     """Show a process's start form and start it; errors are shown next to their fields."""
     with query() as session:
         version, schema = _start_context(session, key)
+    nodes = service.pick_nodes(version=version)
     errors, values = {}, {}
-    if schema is None and request.method == "GET":
+    picks: dict[str, list[str]] = {}
+    if schema is None:  # a process without a start form still has its pickers to show again
         schema = EMPTY_FORM
     if request.method == "POST":
-        posted = posted_values()
+        posted = {k: v for k, v in posted_values().items() if not k.startswith("picks.")}
+        picks = posted_picks(nodes)
         form_schema = schema or EMPTY_FORM
         data: dict = {}
         try:
             with command() as session:
                 uploads, upload_errors = save_uploads(session, form_schema, current_user.username)
                 data, errors = forms.check(form_schema, {**posted, **uploads}, lookups=page_lookups(session))
-                errors = {**errors, **upload_errors}
+                errors = {**errors, **upload_errors, **{field: forms.FieldError("invalid", detail=message)
+                                                        for field, message in pick_problems(session, nodes,
+                                                                                            picks).items()}}
                 if errors:
                     raise _Refused()
                 extra = {"initiator_superior": current_user.superior} if current_user.superior else {}
                 instance = service.start_instance(session=session, key=key, actor=current_user.actor,
                                                   data={**extra, **data},
-                                                  business_key=request.form.get("business_key") or None)
+                                                  business_key=request.form.get("business_key") or None,
+                                                  picks=picks if nodes else None)
                 attachments.link(session=session, ids=[i for ids in uploads.values() for i in ids],
                                  actor=current_user.username, instance_id=instance.id)
                 instance_id = instance.id
@@ -97,9 +157,10 @@ def start(key: str):
     elif schema:
         if "manager" in schema.get("properties", {}) and current_user.superior:
             values["manager"] = current_user.superior
-    if schema is None:
-        abort(404)
     with query() as session:
-        fields = forms.fields(schema, page_lookups(session))
-    return render_template("processes/start.html", version=version, fields=fields,
-                           schema=schema, errors=errors, values=values), (422 if errors else 200)
+        lookups = page_lookups(session)
+        fields = forms.fields(schema, lookups)
+        options = lookups.user_options() if nodes else []
+    return render_template("processes/start.html", version=version, fields=fields, schema=schema, errors=errors,
+                           values=values, pick_nodes=nodes, picks=picks, user_options=options), (
+        422 if errors else 200)

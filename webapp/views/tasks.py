@@ -27,6 +27,7 @@ from ..form_lookups import page_lookups, posted_values
 from ..i18n import select_locale
 from ..uploads import save_uploads
 from .instances import _visible_or_404, instance_context
+from .processes import pick_problems, posted_picks
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 DECISIONS = ("approve", "reject")
@@ -63,7 +64,14 @@ def task_form(session, instance, schema: dict | None) -> TaskForm:
     return field_permissions.task_form(schema, start_form(session, instance), instance.data or {})
 
 
-def _page(session, item, instance, schema, *, values: dict | None = None, errors: dict | None = None) -> dict:
+def next_pick_nodes(session, item, instance) -> list[dict]:
+    """Return the approverPicks nodes whose people whoever completes this task chooses."""
+    version = definitions.get_version_or_raise(session=session, definition_id=instance.definition_id)
+    return service.pick_nodes(version=version, element_id=item.element_id)
+
+
+def _page(session, item, instance, schema, *, values: dict | None = None, errors: dict | None = None,
+          picks: dict | None = None) -> dict:
     """Gather the task page: the instance's fields read-only, the task's inputs, history and diagram."""
     form = task_form(session, instance, schema)
     lookups = page_lookups(session)
@@ -76,9 +84,11 @@ def _page(session, item, instance, schema, *, values: dict | None = None, errors
     inputs = [f for f in forms.fields(form.schema, lookups)
               if f.name not in ("decision", "comment") and f.name not in form.recomputed]
     # The task's own read-only list replaces the instance page's: it follows this step's permissions.
+    nodes = next_pick_nodes(session, item, instance) if item.status == "open" else []
     return {**context, "item": item, "fields": inputs, "shown": shown, "errors": errors or {},
             "labels": {name: f.title for name, f in known.items()},
-            "values": form.prefill if values is None else values}
+            "values": form.prefill if values is None else values,
+            "pick_nodes": nodes, "picks": picks or {}, "user_options": lookups.user_options() if nodes else []}
 
 
 @bp.get("/<int:task_id>")
@@ -97,8 +107,9 @@ def complete(task_id: int):
     """Complete a task with the form, a decision and a comment."""
     decision = request.form.get("decision") or None
     comment = (request.form.get("comment") or "").strip() or None
-    posted = posted_values()
+    posted = {k: v for k, v in posted_values().items() if not k.startswith("picks.")}
     errors = {}
+    picks: dict = {}
     if decision is not None and decision not in DECISIONS:
         errors["decision"] = forms.FieldError("enum")
     if decision == "reject" and not comment:
@@ -110,16 +121,21 @@ def complete(task_id: int):
         with command() as session:
             item, instance, schema = _context(session, task_id)
             form = task_form(session, instance, schema)
+            nodes = next_pick_nodes(session, item, instance)
+            picks = posted_picks(nodes)
             uploads, upload_errors = save_uploads(session, form.schema, current_user.username)
             data, more = forms.check(form.schema, {**values, **uploads}, lookups=page_lookups(session),
                                      context=instance.data or {})
-            errors = {**more, **upload_errors, **form.refused(names), **errors}
+            refused_picks = pick_problems(session, nodes, picks, required=decision != "reject")
+            errors = {**more, **upload_errors, **form.refused(names), **errors,
+                      **{field: forms.FieldError("invalid", detail=message) for field, message in refused_picks.items()}}
             if errors:
                 raise _Refused()
             data.pop("decision", None)
             comment = data.pop("comment", comment)
             service.complete_task(session=session, work_item_id=task_id, actor=current_user.actor,
-                                  data=form.cleared(data), decision=decision, comment=comment)
+                                  data=form.cleared(data), decision=decision, comment=comment,
+                                  picks=picks if nodes else None)
             attachments.link(session=session, ids=[i for ids in uploads.values() for i in ids],
                              actor=current_user.username, instance_id=instance.id, work_item_id=task_id)
             name = item.name
@@ -128,7 +144,7 @@ def complete(task_id: int):
             item, instance, schema = _context(session, task_id)
             form_schema = task_form(session, instance, schema).schema
             page = _page(session, item, instance, schema, values=forms.render_values(form_schema, values, data),
-                         errors=errors)
+                         errors=errors, picks=picks)
         return render_template("tasks/show.html", **page), 422
     flash(_("Done: %(task)s", task=localize(name, select_locale())), "success")
     return redirect(url_for("inbox.index"))
