@@ -11,7 +11,8 @@ from database.base import utcnow
 from .actors import Actor
 from .errors import Conflict, InstanceError, InvalidInput, NotAllowed
 from .models import HistoryEvent, ProcessInstance, TaskProxy, WorkItemCandidate
-from .service import _history, _open_items, lock_instance
+from .service import _history, lock_instance
+from .work_items import _open_items
 
 MAX_REASON = 2000
 MAX_PROXY_DAYS = 366

@@ -12,7 +12,8 @@ from . import mentions, notices, visibility
 from .actors import Actor
 from .errors import Conflict, InstanceNotFound, InvalidInput, NotAllowed, WorkItemNotFound
 from .models import InstanceCopy, ProcessInstance, WorkItem, WorkItemCandidate
-from .service import _history, _lock_work_item, lock_instance
+from .service import _history, lock_instance
+from .work_items import _lock_work_item
 
 MAX_USER_CHARS = 150
 MAX_COMMENT_CHARS = 2000

@@ -1,0 +1,128 @@
+"""Work items: load the open ones and turn the engine's ready human tasks into WorkItem rows and history."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from database.session import is_postgres
+from engine.errors import EngineError
+from engine.jsonsafe import to_json_safe
+from engine.runtime import ProcessRuntime, StepReport
+
+from . import assignment, notices
+from .actors import SYSTEM, Actor
+from .context import engine_command
+from .errors import WorkItemNotFound
+from .models import ProcessInstance, WorkItem, WorkItemCandidate
+
+
+def _open_items(session: Session, instance_id: int) -> list[WorkItem]:
+    return list(session.scalars(select(WorkItem).where(WorkItem.instance_id == instance_id,
+                                                       WorkItem.status == "open")))
+
+
+def _lock_work_item(session: Session, work_item_id: int) -> tuple[WorkItem, ProcessInstance, list[WorkItem]]:
+    """Load a work item with its instance row locked, then the instance's open items."""
+    query = (select(WorkItem, ProcessInstance).join(ProcessInstance, ProcessInstance.id == WorkItem.instance_id)
+             .where(WorkItem.id == work_item_id).execution_options(populate_existing=True))
+    if is_postgres(session):
+        query = query.with_for_update(of=ProcessInstance)
+    row = session.execute(query).first()
+    if row is None:
+        raise WorkItemNotFound(f"no task {work_item_id}", details={"id": work_item_id})
+    # Read after the lock is held: under READ COMMITTED a new statement sees what others committed while
+    # we waited, whereas rows joined into the locking statement could be stale.
+    open_items = _open_items(session, row[1].id)
+    item = next((i for i in open_items if i.id == work_item_id), None) or session.get(
+        WorkItem, work_item_id, populate_existing=True)
+    return item, row[1], open_items
+
+
+def _resolve_new_tasks(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, workflow,
+                       report: StepReport, *, actor: str | None, now: datetime, open_items: list[WorkItem]
+                       ) -> tuple[dict, list]:
+    """Resolve the new human tasks, first completing those flowdesk.onSelfApproval=skip passes as approved."""
+    from .service import _failure  # service imports this module: bind late
+
+    def skip(task) -> None:
+        with engine_command(session, SYSTEM if actor in (None, SYSTEM.username) else Actor(actor),
+                            instance.id) as command:
+            more = runtime.complete(workflow, task.id, dict(assignment.SKIP_DATA))
+        command.finish(instance)
+        for name, value in vars(more).items():  # one report for the whole command: history, copies, cancellations
+            merged = getattr(report, name)
+            merged.update(value) if isinstance(merged, dict) else merged.extend(value)
+
+    try:
+        return assignment.resolve_new_tasks(lambda: runtime.human_tasks(workflow), initiator=instance.initiator,
+                                            now=now, known={item.task_guid for item in open_items}, skip=skip)
+    except EngineError as exc:
+        raise _failure(exc) from None
+
+
+def _record_skips(session: Session, instance: ProcessInstance, skipped: list, now: datetime) -> None:
+    from .service import _history  # service imports this module: bind late
+
+    for task in skipped:  # no work item and no notice: the history says who would have decided, and why
+        _history(session, instance, "task_skipped", actor="system", element_id=task.element_id, at=now,
+                 details={"reason": assignment.SELF_APPROVAL_REASON, "policy": "skip", "approver": instance.initiator,
+                          "decision": "approved", "data": dict(assignment.SKIP_DATA),
+                          **({"item": to_json_safe(task.item)} if task.multi_instance else {})})
+
+
+def _sync_work_items(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, workflow,
+                     now: datetime, open_items: list[WorkItem], resolved: dict,
+                     cancelled: dict | None = None) -> None:
+    from . import lifecycle  # lifecycle imports this module: bind late
+    from .service import _history  # service imports this module: bind late
+
+    ready = {task.id for task in runtime.human_tasks(workflow)}
+    closed = [item.id for item in open_items if item.status != "open"]
+    for item in open_items:
+        if item.status == "open" and item.task_guid not in ready:
+            item.status = "cancelled"
+            item.completed_at = now
+            closed.append(item.id)
+            # A countersign rule that decided the node says so: {"by": "countersign", "rule", "outcome"}.
+            _history(session, instance, "task_cancelled", element_id=item.element_id, work_item=item, at=now,
+                     details=(cancelled or {}).get(item.task_guid))
+    if closed:
+        # Candidate rows exist only for open items, which keeps the group inbox query proportional to them.
+        session.execute(delete(WorkItemCandidate).where(WorkItemCandidate.work_item_id.in_(closed)))
+    for guid, (task, fields) in resolved.items():
+        outcome = fields.pop("self_approval", None)
+        absent = fields["assignee"]
+        proxy = absent and lifecycle.proxy_for(session=session, username=absent,
+                                               definition_key=instance.definition_key, at=now)
+        refused = None
+        if proxy and proxy == instance.initiator and assignment.self_approval_policy(task) != "allow":
+            refused, proxy = proxy, None  # a proxy never decides the request they started themselves
+        if proxy:  # a standing proxy (代理) receives the absent person's new direct tasks
+            fields["assignee"] = proxy
+        item = WorkItem(instance_id=instance.id, task_guid=guid, element_id=task.element_id, name=task.name[:300],
+                        lane=task.lane, status="open", created_at=now,
+                        item=to_json_safe({"key": task.item_key, "value": task.item}) if task.multi_instance
+                        else None, **fields)
+        item.candidates = ([WorkItemCandidate(kind="user", value=u) for u in item.candidate_users]
+                           + [WorkItemCandidate(kind="group", value=g) for g in item.candidate_groups])
+        session.add(item)
+        details = {"assignee": item.assignee, "candidate_users": item.candidate_users,
+                   "candidate_groups": item.candidate_groups}
+        if outcome and outcome["action"] == "exclude":
+            details["excluded"] = [outcome["excluded"]]
+        if refused:
+            details["proxy_refused"] = refused
+        _history(session, instance, "task_created", element_id=item.element_id, work_item=item, details=details,
+                 at=now)
+        if outcome and outcome["action"] == "redirect":  # onSelfApproval=superior: the history says who instead
+            _history(session, instance, "task_redirected", actor="system", element_id=item.element_id,
+                     work_item=item, details={"reason": assignment.SELF_APPROVAL_REASON, "policy": outcome["policy"],
+                                              "for": outcome["for"], "to": outcome["to"], "via": outcome["via"]},
+                     at=now)
+        if proxy:
+            _history(session, instance, "task_proxied", actor="system", element_id=item.element_id,
+                     work_item=item, details={"for": absent, "to": proxy}, at=now)
+        session.flush()  # the notice names the item's id
+        notices.notify_item_people(session, instance, item, "task_assigned", item.name)
