@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from audit import service as audit
 
+from .checks import checked_text
 from .errors import CategoryNotFound, DefinitionConflict, InvalidDefinition
 from .models import DefinitionVersion, ProcessCategory
 
@@ -64,22 +65,6 @@ def _store_shipped(session: Session) -> None:
         session.flush()
 
 
-def _text(value, field: str, *, required: bool) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InvalidDefinition(f"{field} must be text", details={"field": field, "problem": "invalid"})
-    value = value.strip()
-    if "\x00" in value:
-        raise InvalidDefinition(f"{field} is not valid text", details={"field": field, "problem": "invalid"})
-    if required and not value:
-        raise InvalidDefinition(f"{field} is required", details={"field": field, "problem": "required"})
-    if len(value) > MAX_NAME:
-        raise InvalidDefinition(f"{field} must be at most {MAX_NAME} characters",
-                                details={"field": field, "problem": "too_long", "limit": MAX_NAME})
-    return value
-
-
 def _sort(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SORT:
         raise InvalidDefinition(f"sort must be a whole number from 0 to {MAX_SORT}",
@@ -104,11 +89,12 @@ def get_category_or_raise(*, session: Session, code: str) -> ProcessCategory:
 def create_category(*, session: Session, code, name, name_en=None, sort=None,
                     actor: str | None = None) -> ProcessCategory:
     """Add a category; the code is checked and must be new, the Chinese name is required."""
-    code = _text(code, "code", required=True)
+    code = checked_text(code, "code", limit=MAX_NAME, required=True)
     if not CODE_PATTERN.match(code):
         raise InvalidDefinition("code must start with a letter and hold only letters, digits, _ . and - "
                                 "(at most 64)", details={"field": "code", "problem": "format"})
-    name, name_en = _text(name, "name", required=True), _text(name_en, "name_en", required=False)
+    name = checked_text(name, "name", limit=MAX_NAME, required=True)
+    name_en = checked_text(name_en, "name_en", limit=MAX_NAME, required=False)
     sort = _sort(sort) if sort is not None else None
     _store_shipped(session)
     if session.scalar(select(ProcessCategory).where(ProcessCategory.code == code)) is not None:
@@ -129,9 +115,9 @@ def update_category(*, session: Session, code: str, name=None, name_en=None, sor
     """Rename or move a category; fields left as None keep their values, the code stays."""
     changes = {}
     if name is not None:
-        changes["name"] = _text(name, "name", required=True)
+        changes["name"] = checked_text(name, "name", limit=MAX_NAME, required=True)
     if name_en is not None:
-        changes["name_en"] = _text(name_en, "name_en", required=False)
+        changes["name_en"] = checked_text(name_en, "name_en", limit=MAX_NAME, required=False)
     if sort is not None:
         changes["sort"] = _sort(sort)
     category = get_category_or_raise(session=session, code=code)

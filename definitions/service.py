@@ -224,6 +224,28 @@ def clear_runtime_cache() -> None:
     with _cache_lock:
         _RUNTIME_CACHE.clear()
         _FORM_CACHE.clear()
+        _ELEMENTS_CACHE.clear()
+
+
+_ELEMENTS_CACHE: OrderedDict[tuple[str, int], dict] = OrderedDict()
+
+
+def elements_for(*, session: Session, definition_id: int) -> dict:
+    """Return a version's element table, cached: versions are immutable, and every task completion asks."""
+    cache_key = (_bind_key(session), definition_id)
+    with _cache_lock:
+        hit = _ELEMENTS_CACHE.get(cache_key)
+        if hit is not None:
+            _ELEMENTS_CACHE.move_to_end(cache_key)
+            return hit
+    elements = session.scalar(select(DefinitionVersion.elements).where(DefinitionVersion.id == definition_id))
+    if elements is None:
+        raise DefinitionNotFound(f"no definition version {definition_id}", details={"id": definition_id})
+    with _cache_lock:
+        _ELEMENTS_CACHE[cache_key] = elements
+        while len(_ELEMENTS_CACHE) > _RUNTIME_CACHE_SIZE:
+            _ELEMENTS_CACHE.popitem(last=False)
+    return elements
 
 
 def runtime_for(*, session: Session, version: DefinitionVersion) -> ProcessRuntime:

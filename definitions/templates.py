@@ -11,6 +11,7 @@ from audit import service as audit
 
 from . import categories, service
 from .bundle import METADATA_FILE
+from .checks import checked_text
 from .errors import DefinitionConflict, DefinitionNotFound, InvalidDefinition
 from .models import DefinitionVersion, ProcessTemplate
 from .process_ids import rename_process
@@ -26,22 +27,6 @@ class TemplateRow:
     template: ProcessTemplate
     source: DefinitionVersion
     newest: DefinitionVersion
-
-
-def _text(value, field: str, *, limit: int, required: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InvalidDefinition(f"{field} must be text", details={"field": field, "problem": "invalid"})
-    value = value.strip()
-    if "\x00" in value:
-        raise InvalidDefinition(f"{field} is not valid text", details={"field": field, "problem": "invalid"})
-    if required and not value:
-        raise InvalidDefinition(f"{field} is required", details={"field": field, "problem": "required"})
-    if len(value) > limit:
-        raise InvalidDefinition(f"{field} must be at most {limit} characters",
-                                details={"field": field, "problem": "too_long", "limit": limit})
-    return value
 
 
 def copy_source(versions: list[DefinitionVersion]) -> DefinitionVersion:
@@ -65,7 +50,7 @@ def get_template(*, session: Session, key: str) -> ProcessTemplate | None:
 def mark_template(*, session: Session, key: str, description=None,
                   actor: str | None = None) -> tuple[ProcessTemplate, bool]:
     """Mark a definition key as a template (or change its description); return it and whether it is new."""
-    description = _text(description, "description", limit=MAX_DESCRIPTION)
+    description = checked_text(description, "description", limit=MAX_DESCRIPTION)
     versions = _versions_or_raise(session, key)
     template = get_template(session=session, key=key)
     created = template is None
@@ -107,8 +92,8 @@ def list_templates(*, session: Session) -> list[TemplateRow]:
 
 def bilingual_name(name, name_zh=None) -> str:
     """Join an English and a Chinese name the way names are written here: 'English / 中文'."""
-    name = _text(name, "name", limit=MAX_NAME, required=True)
-    name_zh = _text(name_zh, "name_zh", limit=MAX_NAME)
+    name = checked_text(name, "name", limit=MAX_NAME, required=True)
+    name_zh = checked_text(name_zh, "name_zh", limit=MAX_NAME)
     if name_zh and " / " in name:
         raise InvalidDefinition("name already holds two languages ('English / 中文'); leave name_zh empty",
                                 details={"field": "name_zh", "problem": "twice"})
@@ -120,7 +105,7 @@ def bilingual_name(name, name_zh=None) -> str:
 
 
 def _check_new_key(session: Session, key) -> str:
-    key = _text(key, "key", limit=200, required=True)
+    key = checked_text(key, "key", limit=200, required=True)
     if not service.KEY_PATTERN.match(key):
         raise InvalidDefinition("key must start with a letter or _ and hold only letters, digits, _ . and - "
                                 "(at most 200)", details={"field": "key", "problem": "format"})
@@ -151,7 +136,7 @@ def copy_definition(*, session: Session, source_key: str, key, name, name_zh=Non
     category = categories.check_category(session=session, code=source.category if category in (None, "")
                                          else category)
     description = (source.description or "") if description is None else \
-        _text(description, "description", limit=MAX_DESCRIPTION)
+        checked_text(description, "description", limit=MAX_DESCRIPTION)
     files = {f.name: f.content.encode("utf-8") for f in source.files}
     files = rename_process(files, old=source.key, new=key, name=full_name)
     metadata = {**(source.metadata_ or {}), "key": key, "name": full_name, "category": category,

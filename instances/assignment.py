@@ -179,6 +179,8 @@ def approver_pick_nodes(elements: dict, element_id: str) -> list[dict]:
     The task's flowdesk.picksFor ("nodeA,nodeB") names them when present; otherwise they are the approverPicks
     user tasks reached from the task through its outgoing sequence flows and any gateways between.
     """
+    if not any(ASSIGNMENT in (info.get("properties") or {}) for info in elements.values()):
+        return []  # most models pick nobody: skip the walk on every completion
     elements = _in_model_order(elements)
     named = str(((elements.get(element_id) or {}).get("properties") or {}).get(PICKS_FOR) or "")
     if named.strip():

@@ -49,15 +49,15 @@ def _picks(picks, nodes: list[dict], *, required: bool) -> dict[str, list[str]]:
         raise _failure(exc) from None
 
 
-def pick_nodes(*, version, element_id: str | None = None) -> list[dict]:
+def pick_nodes(*, elements: dict, element_id: str | None = None) -> list[dict]:
     """Return the nodes whose people are picked: at start (initiatorPicks), or when completing `element_id`.
 
     Each is {"id", "name", "many"}; raise ProcessFailure naming a node with a bad flowdesk.assignment value.
     """
     try:
         if element_id is None:
-            return assignment.initiator_pick_nodes(version.elements)
-        return assignment.approver_pick_nodes(version.elements, element_id)
+            return assignment.initiator_pick_nodes(elements)
+        return assignment.approver_pick_nodes(elements, element_id)
     except EngineError as exc:
         raise _failure(exc) from None
 
@@ -163,7 +163,7 @@ def start_instance(*, session: Session, key: str, actor: Actor, data: dict | Non
     """
     data = _check_data(data)
     version = definitions.get_startable_or_raise(session=session, key=key)
-    chosen = _picks(picks, pick_nodes(version=version), required=picks is not None)
+    chosen = _picks(picks, pick_nodes(elements=version.elements), required=picks is not None)
     runtime = definitions.runtime_for(session=session, version=version)
     now = utcnow()
     start_data = {**data, "initiator": actor.username, **({assignment.PICKS_KEY: chosen} if chosen else {})}
@@ -243,8 +243,8 @@ def complete_task(*, session: Session, work_item_id: int, actor: Actor, data: di
     if item.owner and item.owner != actor.username:  # delegated (委派): the delegate hands back, the owner decides
         raise Conflict(f"this task was delegated to you by {item.owner}; hand it back with your opinion",
                        details={"id": work_item_id, "owner": item.owner})
-    version = definitions.get_version_or_raise(session=session, definition_id=instance.definition_id)
-    chosen = _picks(picks, pick_nodes(version=version, element_id=item.element_id),
+    elements = definitions.elements_for(session=session, definition_id=instance.definition_id)
+    chosen = _picks(picks, pick_nodes(elements=elements, element_id=item.element_id),
                     required=picks is not None and decision != "reject")
     if chosen:
         data = {**data, assignment.PICKS_KEY: {**((instance.data or {}).get(assignment.PICKS_KEY) or {}), **chosen}}

@@ -60,12 +60,12 @@ def counts(db) -> tuple[int, int, int]:
 def test_the_start_lists_the_initiator_pick_nodes(org_db):
     with org_db.query() as session:
         version = definitions.get_startable_or_raise(session=session, key="picks")
-        assert service.pick_nodes(version=version) == [
+        assert service.pick_nodes(elements=version.elements) == [
             {"id": "review", "name": "Review the purchase", "many": False},
             {"id": "panel", "name": "Panel check", "many": True}]
-        assert service.pick_nodes(version=version, element_id="panel") == [
+        assert service.pick_nodes(elements=version.elements, element_id="panel") == [
             {"id": "sign", "name": "Sign the order", "many": False}]  # through the gateway
-        assert service.pick_nodes(version=version, element_id="review") == []
+        assert service.pick_nodes(elements=version.elements, element_id="review") == []
 
 
 def test_initiator_picks_one_then_many(org_db):

@@ -121,7 +121,7 @@ def start(key: str):
     """Show a process's start form and start it; errors are shown next to their fields."""
     with query() as session:
         version, schema = _start_context(session, key)
-    nodes = service.pick_nodes(version=version)
+    nodes = service.pick_nodes(elements=version.elements)
     errors, values = {}, {}
     picks: dict[str, list[str]] = {}
     if schema is None:  # a process without a start form still has its pickers to show again

@@ -66,8 +66,8 @@ def task_form(session, instance, schema: dict | None) -> TaskForm:
 
 def next_pick_nodes(session, item, instance) -> list[dict]:
     """Return the approverPicks nodes whose people whoever completes this task chooses."""
-    version = definitions.get_version_or_raise(session=session, definition_id=instance.definition_id)
-    return service.pick_nodes(version=version, element_id=item.element_id)
+    elements = definitions.elements_for(session=session, definition_id=instance.definition_id)
+    return service.pick_nodes(elements=elements, element_id=item.element_id)
 
 
 def _page(session, item, instance, schema, *, values: dict | None = None, errors: dict | None = None,
