@@ -8,11 +8,13 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import SequentialMultiInstanceTask
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from . import moves
 from .errors import EngineError, WorkflowStateError
 from .model import CompiledModel
 from .script_engine import FlowdeskScriptEngine
@@ -122,7 +124,100 @@ class ProcessRuntime:
             task.data.update(data)
         report = StepReport()
         self._guard(task, task.run)
+        self._guard(task, lambda: moves.redirect_on_completion(task))
         self._record(task, report)
+        self._advance(workflow, report)
+        return report
+
+    # -- moving tokens by hand (return, take back, jump) ------------------------------------------------
+    def return_stops(self, workflow, task_id: str) -> list[moves.Stop]:
+        """List the completed nodes a waiting human task can be returned to, nearest first."""
+        return self._guard(None, lambda: moves.path_back(workflow, task_id, self.model.elements))
+
+    def return_to(self, workflow, task_id: str, element_id: str, *, resume: bool = False) -> StepReport:
+        """Return a waiting human task's token to an earlier node (or the start, for the initiator to resubmit).
+
+        With `resume` the node's next completion goes straight back to the returning node. Returned to the
+        start, the instance waits for resubmit(); nothing runs until then.
+        """
+        task = self._ready_human_task(workflow, task_id)
+        stop = next((s for s in self.return_stops(workflow, task_id) if s.element_id == element_id), None)
+        if stop is None:
+            raise EngineError(f"'{element_id}' is not an earlier step of this task's route: it did not run "
+                              "before it, or ran in another branch", element_id=element_id)
+        returner = _bpmn_id(task)
+        # A countersign member's data holds its own item variable; the node's data is what the route carries.
+        data = dict(moves.node_task(task).data)
+        report = StepReport()
+        self._guard(task, lambda: moves.reset_to(workflow, stop.task_id, data,
+                                                 resume=returner if resume else None))
+        if stop.kind != "start":
+            self._advance(workflow, report)
+        return report
+
+    def resubmission(self, workflow) -> str | None:
+        """Return the id of the start task waiting for the initiator to resubmit, if the instance was returned."""
+        for task in workflow.get_tasks(state=TaskState.READY, manual=False):
+            info = self.model.elements.get(_bpmn_id(task) or "")
+            if info and info["type"] == "startEvent":
+                return str(task.id)
+        return None
+
+    def resubmit(self, workflow, data: dict | None = None) -> StepReport:
+        """Run a returned instance again from its start with the initiator's revised data."""
+        task_id = self.resubmission(workflow)
+        if task_id is None:
+            raise EngineError("the process is not waiting for its initiator to resubmit")
+        task = workflow.get_task_from_id(UUID(task_id))
+        if data:
+            task.data.update(data)
+        report = StepReport()
+        self._advance(workflow, report)
+        return report
+
+    def take_back(self, workflow, task_id: str) -> StepReport:
+        """Undo a completed human task whose following steps nobody has acted on yet; it waits again."""
+        try:
+            task = workflow.get_task_from_id(UUID(str(task_id)))
+        except (ValueError, TypeError):
+            task = None
+        if task is None or not task.task_spec.manual or not task.has_state(TaskState.COMPLETED):
+            raise EngineError("this step can no longer be taken back: the route has moved past it")
+        node = moves.node_task(task)
+        if node is not task and node.has_state(TaskState.FINISHED_MASK):
+            raise EngineError("the countersign has already been decided: one member's decision can no longer be "
+                              "taken back", element_id=_bpmn_id(task))
+        forget = getattr(node.task_spec, "forget_member", None)
+        if node is not task and (forget is None or isinstance(node.task_spec, SequentialMultiInstanceTask)):
+            raise EngineError("in a countersign taken in turn the next member already has the task: a decision "
+                              "can no longer be taken back", element_id=_bpmn_id(task))
+        acted = moves.acted_after(task)
+        if acted:
+            raise EngineError(f"'{_bpmn_id(acted[0])}' has already been acted on: the step can no longer be taken "
+                              "back", element_id=_bpmn_id(acted[0]))
+        data, kept = dict(task.parent.data), {}
+        if node is not task:  # a member's turn keeps which member it is: its item variable and its key
+            item_var = getattr(node.task_spec, "input_item", None)
+            if item_var is not None and item_var.bpmn_id in task.data:
+                data[item_var.bpmn_id] = task.data[item_var.bpmn_id]
+            kept = {k: v for k, v in task.internal_data.items() if k in ("key_or_index", "item")}
+        if node is not task:
+            forget(node, task)
+        report = StepReport()
+        again = self._guard(task, lambda: moves.reset_to(workflow, str(task.id), data))
+        again.internal_data.update(kept)
+        self._advance(workflow, report)
+        return report
+
+    def forget_resume(self, workflow) -> None:
+        """Drop a pending go-straight-back instruction: the resubmitted node will run its route again."""
+        for task in workflow.get_tasks():
+            task.internal_data.pop(moves.RESUME_KEY, None)
+
+    def jump(self, workflow, task_id: str, element_id: str) -> StepReport:
+        """Move a waiting task's token to any node (an administrator's 跳转) and run to the next wait state."""
+        report = StepReport()
+        self._guard(None, lambda: moves.jump(workflow, task_id, element_id, self.model.elements))
         self._advance(workflow, report)
         return report
 
@@ -278,6 +373,7 @@ class ProcessRuntime:
         def did_complete(task):
             nonlocal steps
             steps += 1
+            moves.redirect_on_completion(task)
             self._record(task, report)
             if steps > MAX_ENGINE_STEPS:
                 raise EngineError(f"more than {MAX_ENGINE_STEPS} automatic steps in one command: the model "

@@ -203,6 +203,16 @@ class _CountersignMixin:
         if my_task.state == TaskState.READY and self.bpmn_id:
             self._leave_result(my_task, waiting)
 
+    def forget_member(self, my_task, child) -> None:
+        """Uncount a member's decision that is taken back: it leaves the tally and the merged turns."""
+        verdict = classify_decision(child.data)
+        tally = my_task.internal_data.get("tally") or {}
+        if verdict and tally.get(verdict):
+            tally[verdict] -= 1
+        merged = my_task.internal_data.get("merged") or []
+        if str(child.id) in merged:
+            merged.remove(str(child.id))
+
     def _leave_result(self, my_task, waiting: list) -> None:
         """Leave the node's count of decisions, and with a rule its outcome, for the gateways after it."""
         counters = self._counters(my_task)

@@ -127,7 +127,7 @@ def others_who_acted(*, session: Session, instance: ProcessInstance) -> list[str
 
 
 def withdraw_instance(*, session: Session, instance_id: int, actor: Actor, reason: str | None) -> ProcessInstance:
-    """Take back one's own request while nobody else has acted on it; a reason is required."""
+    """Take back one's own request while nobody else has acted on it, or once it was returned to them."""
     reason = _reason(reason, required=True)
     instance = lock_instance(session=session, instance_id=instance_id)
     if actor.username != instance.initiator:
@@ -135,7 +135,8 @@ def withdraw_instance(*, session: Session, instance_id: int, actor: Actor, reaso
                          details={"id": instance_id})
     _require_status(instance, WITHDRAWABLE, "withdrawn")
     acted = others_who_acted(session=session, instance=instance)
-    if acted:
+    items = _open_items(session, instance.id)
+    if acted and not (items and all(i.kind == "resubmit" for i in items)):  # returned to them: theirs again
         raise Conflict(f"{', '.join(acted)} already acted on process {instance_id}: it cannot be withdrawn",
                        details={"id": instance_id, "acted": acted})
     now = utcnow()

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from database.base import Base, JSONType, UTCDateTime, utcnow
 
-INSTANCE_STATUSES = ("running", "completed", "incident", "cancelled", "suspended", "withdrawn", "terminated")
+INSTANCE_STATUSES = ("running", "completed", "rejected", "incident", "cancelled", "suspended", "withdrawn",
+                     "terminated")
 WORK_ITEM_STATUSES = ("open", "completed", "cancelled")
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
@@ -65,6 +66,8 @@ class WorkItem(Base):
     name: Mapped[str] = mapped_column(String(300))
     lane: Mapped[str | None] = mapped_column(String(200), nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    # "task": a human task of the model; "resubmit": the request was returned to its initiator to revise it.
+    kind: Mapped[str] = mapped_column(String(20), default="task", server_default="task")
     assignee: Mapped[str | None] = mapped_column(String(150), nullable=True)
     candidate_users: Mapped[list] = mapped_column(JSONType, default=list)
     candidate_groups: Mapped[list] = mapped_column(JSONType, default=list)

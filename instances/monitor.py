@@ -10,10 +10,10 @@ from database.base import utcnow
 
 from .actors import Actor
 from .errors import InvalidInput
-from .models import ProcessInstance, WorkItem
+from .models import INSTANCE_STATUSES, ProcessInstance, WorkItem
 from .visibility import visible_clause
 
-STATUSES = ("running", "completed", "incident", "cancelled", "suspended", "withdrawn", "terminated")
+STATUSES = INSTANCE_STATUSES
 
 
 def list_instances(*, session: Session, process: str | None = None, status: str | None = None,

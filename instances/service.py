@@ -243,7 +243,17 @@ def complete_task(*, session: Session, work_item_id: int, actor: Actor, data: di
     if item.owner and item.owner != actor.username:  # delegated (委派): the delegate hands back, the owner decides
         raise Conflict(f"this task was delegated to you by {item.owner}; hand it back with your opinion",
                        details={"id": work_item_id, "owner": item.owner})
+    from . import returns  # returns imports this module: bind late
+
+    if item.kind == "resubmit":  # the initiator sends their returned request on again
+        return returns.resubmit(session=session, work_item_id=work_item_id, actor=actor, data=data,
+                                comment=comment)
     elements = definitions.elements_for(session=session, definition_id=instance.definition_id)
+    if classify_decision(data) == "rejected":
+        policy = returns.reject_policy(elements, item)
+        if policy != "route":  # flowdesk.onReject: the request ends, or goes back to its initiator
+            return returns.reject(session=session, item=item, instance=instance, open_items=open_items,
+                                  actor=actor, policy=policy, comment=comment, data=data)
     chosen = _picks(picks, pick_nodes(elements=elements, element_id=item.element_id),
                     required=picks is not None and decision != "reject")
     if chosen:

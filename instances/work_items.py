@@ -79,6 +79,8 @@ def _sync_work_items(session: Session, instance: ProcessInstance, runtime: Proce
     from .service import _history  # service imports this module: bind late
 
     ready = {task.id for task in runtime.human_tasks(workflow)}
+    if any(item.kind == "resubmit" for item in open_items):  # returned to the initiator: the start waits for them
+        ready.add(runtime.resubmission(workflow))
     closed = [item.id for item in open_items if item.status != "open"]
     for item in open_items:
         if item.status == "open" and item.task_guid not in ready:

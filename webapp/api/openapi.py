@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from instances.models import INSTANCE_STATUSES
+
 from . import bp
 from .common import MAX_PAGE, MAX_PAGE_SIZE, public
 from .schemas import SCHEMAS, ref
@@ -307,9 +309,7 @@ def _paths() -> dict:
         _query("desc", "Sort descending.", FLAG), *PAGE]
     instance_filters = [
         _query("process", "Only this process key."),
-        _query("status", "Instance status.", {"type": "string", "enum": ["running", "completed", "incident",
-                                                                          "cancelled", "suspended", "withdrawn",
-                                                                          "terminated"]}),
+        _query("status", "Instance status.", {"type": "string", "enum": list(INSTANCE_STATUSES)}),
         _query("started_from", "Started on or after.", DATE), _query("started_to", "Started on or before.", DATE),
         _query("overdue", "Only instances with an overdue open task.", FLAG),
         _query("department", "Only instances started by members of this department code."), *PAGE]

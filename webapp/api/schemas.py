@@ -1,6 +1,8 @@
 """The JSON shapes of the API as OpenAPI 3.1 component schemas."""
 from __future__ import annotations
 
+from instances.models import INSTANCE_STATUSES
+
 STRING, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
 TEXT_OR_NULL, INTEGER_OR_NULL = {"type": ["string", "null"]}, {"type": ["integer", "null"]}
 WHEN = {"type": "string", "format": "date-time"}
@@ -162,8 +164,7 @@ SCHEMAS = {
                                                                  "by node id; when sent, required unless rejecting"}),
                         "additionalProperties": False},
     "Instance": _object(id=INTEGER, process=STRING, definition_id=INTEGER, title=STRING, business_key=TEXT_OR_NULL,
-                        status={"type": "string", "enum": ["running", "completed", "incident", "cancelled",
-                                                           "suspended", "withdrawn", "terminated"]},
+                        status={"type": "string", "enum": list(INSTANCE_STATUSES)},
                         initiator=TEXT_OR_NULL, started_at=WHEN, updated_at=WHEN, ended_at=WHEN_OR_NULL),
     "StartedInstance": _extend("Instance", data=FREE),
     "InstancePage": _page(ref("Instance")),
