@@ -5,7 +5,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = {"engine", "definitions", "forms", "instances", "org", "diagrams", "attachments", "audit", "database", "records", "collab", "webapp"}
+OURS = {"engine", "definitions", "forms", "instances", "org", "diagrams", "attachments", "audit", "database", "records", "collab", "documents", "webapp"}
 ALLOWED = {
     "engine": set(),
     "database": {"definitions", "instances", "org", "attachments", "records", "audit", "collab"},  # only database/models.py gathers the domain models
@@ -18,10 +18,12 @@ ALLOWED = {
     "records": {"engine", "database", "definitions", "forms", "instances", "org", "audit"},
     "audit": {"database"},
     "collab": {"engine", "database", "instances", "org", "audit", "attachments", "records", "definitions"},
+    "documents": set(),  # pure: extraction, fingerprints, encryption, archives; no database, no Flask
     "webapp": OURS,
 }
-NO_FLASK = {"engine", "definitions", "forms", "instances", "org", "diagrams", "attachments", "database", "records", "audit", "collab"}
-NO_DB = {"engine", "diagrams"}
+NO_FLASK = {"engine", "definitions", "forms", "instances", "org", "diagrams", "attachments", "database", "records", "audit", "collab",
+            "documents"}
+NO_DB = {"engine", "diagrams", "documents"}
 
 
 def _imports(path: Path) -> set[str]:
