@@ -67,7 +67,12 @@ def _stop_json(stop) -> dict:
 def return_choices(*, session: Session, work_item_id: int, actor: Actor) -> dict:
     """Tell where an open task may be returned to and whether the returner chooses the resubmission route."""
     item, instance = _open_item_for(session, work_item_id, actor)
-    if item.kind != "task":
+    return choices_for(session=session, item=item, instance=instance)
+
+
+def choices_for(*, session: Session, item: WorkItem, instance: ProcessInstance) -> dict:
+    """Where an open item (already checked as the caller's) may go back to, and its resubmission policy."""
+    if item.kind != "task" or item.status != "open" or instance.status not in RUNNING:
         return {"stops": [], "resubmit": "rerun"}
     elements = definitions.elements_for(session=session, definition_id=instance.definition_id)
     runtime = _runtime(session, instance)

@@ -84,12 +84,13 @@ def _register_blueprints(app: Flask) -> None:
         proxies,
         record_types,
         records,
+        task_moves,
         tasks,
     )
 
     for module in (auth, inbox, processes, tasks, instances, designer, admin, proxies, records, record_types,
                    access_admin, collab_notices, collab_messages, outbox_admin, calendar, calendar_feed,
-                   admin_workcal, admin_categories):
+                   admin_workcal, admin_categories, task_moves):
         app.register_blueprint(module.bp)
     # The API authenticates with bearer tokens, not the session cookie, so CSRF does not apply to it.
     csrf.exempt(api.bp)

@@ -358,3 +358,31 @@ def test_a_request_returned_to_its_initiator_can_be_withdrawn(db):
         lifecycle.withdraw_instance(session=session, instance_id=iid, actor=ALICE, reason="no longer needed")
     assert status(db, iid) == "withdrawn"
     assert waiting(db, iid) == []
+
+
+def test_the_modelling_guide_shows_the_model_the_tests_deploy():
+    guide = (FOLDER.parent.parent.parent / "docs" / "modelling.md").read_text(encoding="utf-8")
+    section = guide.split("## Sending a request back", 1)[1]
+    block = [line.strip() for line in section.split("```xml", 1)[1].split("```", 1)[0].strip().splitlines()]
+    model = (FOLDER / "sequence.bpmn").read_text(encoding="utf-8")
+    assert len(block) > 3 and all(line in model for line in block), block
+    for name in (returns.RETURN_TO, returns.ON_RESUBMIT, returns.ON_REJECT):
+        assert f"`{name}`" in section
+    for policy in returns.RETURN_POLICIES + returns.RESUBMIT_POLICIES + returns.REJECT_POLICIES:
+        assert f"`{policy}`" in section, policy
+
+
+def test_a_bad_policy_value_names_the_element_and_changes_nothing(db):
+    from instances.errors import ProcessFailure
+
+    text = (FOLDER / "sequence.bpmn").read_text().replace('value="backToReturner"', 'value="sometimes"')
+    with db.command() as session:
+        version, _ = definitions.deploy(session=session, files={"sequence.bpmn": text.encode()}, actor="designer")
+        iid = service.start_instance(session=session, key=version.key, actor=ALICE).id
+    act(db, iid, "draft", "alice")
+    act(db, iid, "manager", "bob")
+    with pytest.raises(ProcessFailure) as err:
+        send_back(db, iid, "finance", "carol", "previous")
+    assert err.value.details == {"element_id": "finance", "property": "flowdesk.onResubmit"}
+    assert waiting(db, iid) == [("finance", "carol")]
+    assert history(db, iid, "task_returned") == []

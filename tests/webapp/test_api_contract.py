@@ -156,6 +156,22 @@ def test_responses_match_the_document(app, client):
     call(employee, "POST", "/instances/{instance_id}/cc", 200, f"/instances/{verb_iid}/cc",
          json={"to_users": ["sun.li"], "note": "fyi"})
     call(employee, "POST", "/instances/{instance_id}/cc", 400, f"/instances/{verb_iid}/cc", json={"to_users": []})
+    # Moving requests: return (退回) and resubmit, take back (撤回), jump (跳转).
+    call(boss, "GET", "/tasks/{task_id}/return-targets", 200, f"{on_task}/return-targets")
+    call(boss, "POST", "/tasks/{task_id}/return", 400, f"{on_task}/return", json={"to": "nowhere", "comment": "x"})
+    moved = call(boss, "POST", "/tasks/{task_id}/return", 200, f"{on_task}/return",
+                 json={"to": "initiator", "comment": "dates?"})
+    call(employee, "POST", "/tasks/{task_id}/complete", 200, f"/tasks/{moved['open_tasks'][0]['id']}/complete",
+         json={})
+    again = next(t["id"] for t in call(manager, "GET", "/tasks", 200, "/tasks?view=mine")["items"]
+                 if t["instance_id"] == verb_iid)
+    call(manager, "POST", "/tasks/{task_id}/complete", 200, f"/tasks/{again}/complete", json={"decision": "approve"})
+    call(manager, "POST", "/tasks/{task_id}/take-back", 200, f"/tasks/{again}/take-back", json={"reason": "oops"})
+    call(manager, "POST", "/tasks/{task_id}/take-back", 409, f"/tasks/{again}/take-back", json={})
+    call(employee, "POST", "/instances/{instance_id}/jump", 403, f"/instances/{verb_iid}/jump",
+         json={"to": "hr_approval", "reason": "x"})
+    call(admin, "POST", "/instances/{instance_id}/jump", 200, f"/instances/{verb_iid}/jump",
+         json={"to": "hr_approval", "reason": "urgent"})
     # Lifecycle verbs and standing proxies.
     fresh = call(employee, "POST", "/definitions/{key}/instances", 201, "/definitions/leave_request/instances",
                  json={"data": LEAVE})

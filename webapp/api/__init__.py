@@ -10,6 +10,7 @@ from . import (  # noqa: E402,F401
     collab,
     definitions,
     instances,
+    moves,
     openapi,
     org,
     record_lists,

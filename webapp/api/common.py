@@ -304,7 +304,7 @@ def task_json(item, instance=None, now: datetime | None = None) -> dict:
     """Describe a work item, with a summary of its instance when given."""
     now = now or datetime.now(timezone.utc)
     out = {"id": int(item.id), "instance_id": int(item.instance_id), "name": item.name,
-           "element_id": item.element_id, "status": item.status, "assignee": item.assignee,
+           "element_id": item.element_id, "kind": item.kind, "status": item.status, "assignee": item.assignee,
            "candidate_users": list(item.candidate_users or []), "candidate_groups": list(item.candidate_groups or []),
            "priority": item.priority, "due_at": iso(item.due_at),
            "overdue": bool(item.status == "open" and item.due_at and item.due_at < now),

@@ -296,6 +296,7 @@ def _paths() -> dict:
     from .openapi_calendar import calendar_paths
     from .openapi_collab import collab_paths  # it builds on this module's helpers: bind late
     from .openapi_definitions import definition_paths
+    from .openapi_moves import move_paths
     inbox_filters = [
         _query("view", "Which list.", {"type": "string", "enum": ["mine", "group", "done", "started", "cc"],
                                        "default": "mine"}),
@@ -404,6 +405,7 @@ def _paths() -> dict:
             _ok("The completed task with its instance.", ref("Task")), errors="400 403 404 409 422",
             params=[TASK_ID], body=_body(ref("CompleteRequest"), required=False))},
         **_verb_paths(),
+        **move_paths(),
         **_lifecycle_paths(),
         **_record_type_paths(),
         **_record_paths(),

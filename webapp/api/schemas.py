@@ -175,10 +175,14 @@ SCHEMAS = {
         definition=_object(id=INTEGER, key=STRING, version=INTEGER, name=STRING),
         active_tasks=_array(ref("Task")), history=_array(ref("HistoryEvent"))),
     "Task": _object(
-        "id instance_id name element_id status assignee candidate_users candidate_groups priority due_at overdue "
-        "form_key created_at completed_at completed_by decision comment item",
+        "id instance_id name element_id kind status assignee candidate_users candidate_groups priority due_at "
+        "overdue form_key created_at completed_at completed_by decision comment item",
         id=INTEGER, instance_id=INTEGER, name=STRING, element_id=STRING,
-        status={"type": "string", "enum": ["open", "completed", "cancelled"]}, assignee=TEXT_OR_NULL,
+        kind={"type": "string", "enum": ["task", "resubmit"],
+              "description": "resubmit: the request was returned to its initiator, who completes this task with "
+                             "the revised start form data"},
+        status={"type": "string", "enum": ["open", "completed", "cancelled", "returned", "taken_back"]},
+        assignee=TEXT_OR_NULL,
         candidate_users=_array(STRING), candidate_groups=_array(STRING), priority=INTEGER, due_at=WHEN_OR_NULL,
         overdue=BOOLEAN, form_key=TEXT_OR_NULL, created_at=WHEN, completed_at=WHEN_OR_NULL,
         completed_by=TEXT_OR_NULL, decision=TEXT_OR_NULL, comment=TEXT_OR_NULL,

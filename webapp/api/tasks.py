@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import gettext as _
 
-from definitions import service as definitions
 from forms.schema import FieldError, hidden_fields
 from instances import inbox, service, verbs
 from instances.errors import InvalidInput
@@ -13,7 +12,7 @@ from org.instance_access import watch_clause
 from ..db import command, query
 from ..views.inbox import filter_from_args
 from ..views.processes import refuse_picks
-from ..views.tasks import next_pick_nodes, recipient, task_form
+from ..views.tasks import next_pick_nodes, recipient, task_form, task_schema
 from . import bp
 from .common import (
     MAX_PAGE,
@@ -70,8 +69,7 @@ def list_tasks():
 def _context(session, task_id: int):
     item = service.get_work_item_or_raise(session=session, work_item_id=task_id, actor=me().actor)
     instance = service.get_instance_or_raise(session=session, instance_id=item.instance_id)
-    schema = definitions.get_form(session=session, definition_id=instance.definition_id, form_key=item.form_key)
-    return item, instance, schema
+    return item, instance, task_schema(session, item, instance)
 
 
 @bp.get(f"/tasks/{TASK_ID}")
@@ -135,6 +133,9 @@ def complete_task(task_id: int):
     picks = body.get("picks")
     with command() as session:
         item, instance, schema = _context(session, task_id)
+        if item.kind == "resubmit":  # revising a returned request: fields left out keep what was submitted
+            kept = (schema or {}).get("properties", {})
+            data = {**{k: v for k, v in (instance.data or {}).items() if k in kept}, **data}
         data = _task_data(session, instance, schema, data, decision, comment)
         refuse_picks(session, next_pick_nodes(session, item, instance), picks,
                      required=picks is not None and decision != "reject")

@@ -106,6 +106,10 @@ def show(instance_id: int):
     with query() as session:
         instance = _visible_or_404(session, instance_id)
         context = instance_context(session, instance)
+        if current_user.is_admin and instance.status in ("running", "incident"):
+            from .task_moves import jump_targets  # task_moves imports this module: bind late
+
+            context["jump_targets"] = jump_targets(context["version"])
     with command() as session:
         inbox.mark_copy_read(session=session, actor=current_user.actor, instance_id=instance_id)
     return render_template("instances/show.html", **context)

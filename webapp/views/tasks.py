@@ -13,7 +13,7 @@ from diagrams.text import localize
 from forms import permissions as field_permissions
 from forms import schema as forms
 from forms.permissions import TaskForm
-from instances import service, verbs
+from instances import returns, service, verbs
 from instances.actors import SYSTEM
 from instances.errors import InstanceError, InvalidInput
 from org import service as org
@@ -48,8 +48,7 @@ class _Refused(Exception):
 def _context(session, task_id: int):
     item = service.get_work_item_or_raise(session=session, work_item_id=task_id, actor=current_user.actor)
     instance = service.get_instance_or_raise(session=session, instance_id=item.instance_id)
-    schema = definitions.get_form(session=session, definition_id=instance.definition_id, form_key=item.form_key)
-    return item, instance, schema
+    return item, instance, task_schema(session, item, instance)
 
 
 def start_form(session, instance) -> dict | None:
@@ -57,6 +56,13 @@ def start_form(session, instance) -> dict | None:
     version = definitions.get_version_or_raise(session=session, definition_id=instance.definition_id)
     return definitions.get_form(session=session, definition_id=version.id,
                                 form_key=definitions.start_form_key(version))
+
+
+def task_schema(session, item, instance) -> dict | None:
+    """Return the form a work item is completed with: a returned request is revised on its start form."""
+    if item.kind == "resubmit":
+        return start_form(session, instance)
+    return definitions.get_form(session=session, definition_id=instance.definition_id, form_key=item.form_key)
 
 
 def task_form(session, instance, schema: dict | None) -> TaskForm:
@@ -85,7 +91,11 @@ def _page(session, item, instance, schema, *, values: dict | None = None, errors
               if f.name not in ("decision", "comment") and f.name not in form.recomputed]
     # The task's own read-only list replaces the instance page's: it follows this step's permissions.
     nodes = next_pick_nodes(session, item, instance) if item.status == "open" else []
+    going_back = returns.choices_for(session=session, item=item, instance=instance) if (
+        item.status == "open" and not item.owner) else {"stops": [], "resubmit": "rerun"}
     return {**context, "item": item, "fields": inputs, "shown": shown, "errors": errors or {},
+            "return_stops": going_back["stops"], "resubmit_policy": going_back["resubmit"],
+            "may_take_back": returns.may_take_back(item, instance, current_user.actor),
             "labels": {name: f.title for name, f in known.items()},
             "values": form.prefill if values is None else values,
             "pick_nodes": nodes, "picks": picks or {}, "user_options": lookups.user_options() if nodes else []}

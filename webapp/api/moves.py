@@ -1,0 +1,72 @@
+"""Moving requests through the API: return (退回), take back (撤回) and the administrators' jump (跳转)."""
+from __future__ import annotations
+
+from flask import jsonify
+
+from instances import returns, service
+from instances.errors import InvalidInput
+
+from ..db import command
+from . import bp
+from .common import instance_json, json_body, me, task_json, text_field
+
+TASK_ID = "<int:task_id>"
+
+
+@bp.get(f"/tasks/{TASK_ID}/return-targets")
+def return_targets(task_id: int):
+    """Say where an open task may be returned to, nearest first, and the node's resubmission policy."""
+    with command() as session:
+        out = returns.return_choices(session=session, work_item_id=task_id, actor=me().actor)
+    return jsonify(out)
+
+
+def _flag(body: dict, name: str) -> bool | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise InvalidInput(f"{name} must be true or false", details={"field": name})
+    return value
+
+
+@bp.post(f"/tasks/{TASK_ID}/return")
+def return_task(task_id: int):
+    """Send a request back from an open task to the previous step, an earlier step or the initiator."""
+    body = json_body({"to", "comment", "resume"}, required=("to", "comment"))
+    with command() as session:
+        instance = returns.return_task(session=session, work_item_id=task_id, actor=me().actor,
+                                       to=text_field(body, "to", limit=200) or "", comment=text_field(body, "comment"),
+                                       resume=_flag(body, "resume"))
+        out = {"instance": instance_json(instance),
+               "open_tasks": [task_json(i) for i in service.list_open_work_items(session=session,
+                                                                                 instance_id=instance.id)]}
+    return jsonify(out)
+
+
+@bp.post(f"/tasks/{TASK_ID}/take-back")
+def take_back(task_id: int):
+    """Take back one's decision on a task while nobody after it has acted; the task waits again."""
+    body = json_body({"reason"})
+    with command() as session:
+        instance = returns.take_back(session=session, work_item_id=task_id, actor=me().actor,
+                                     reason=text_field(body, "reason"))
+        out = {"instance": instance_json(instance),
+               "open_tasks": [task_json(i) for i in service.list_open_work_items(session=session,
+                                                                                 instance_id=instance.id)]}
+    return jsonify(out)
+
+
+@bp.post("/instances/<int:instance_id>/jump")
+def jump(instance_id: int):
+    """Move a request to any step (administrators), with a reason; from_task names the task that moves."""
+    body = json_body({"to", "reason", "from_task"}, required=("to", "reason"))
+    from_task = body.get("from_task")
+    if from_task is not None and (not isinstance(from_task, int) or isinstance(from_task, bool)):
+        raise InvalidInput("from_task must be a task id", details={"field": "from_task"})
+    with command() as session:
+        instance = returns.jump(session=session, instance_id=instance_id, actor=me().actor,
+                                to=text_field(body, "to", limit=200) or "", reason=text_field(body, "reason"),
+                                from_task=from_task)
+        out = {"instance": instance_json(instance),
+               "open_tasks": [task_json(i) for i in service.list_open_work_items(session=session,
+                                                                                 instance_id=instance.id)]}
+    return jsonify(out)
