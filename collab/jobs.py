@@ -41,16 +41,23 @@ def _escalate(session, instance: ProcessInstance, item: WorkItem, subject: str) 
 
 def scan_due(database: Database, *, config: DeliveryConfig, now: datetime | None = None, limit: int = 500,
              max_attempts: int = 5, escalate_after: timedelta = ESCALATE_AFTER) -> int:
-    """Queue one "due soon", one "overdue" and one "escalated" notice per open work item; return how many."""
+    """Queue one "due soon", one "overdue", one "escalated" and one follow-up notice per open work item.
+
+    Return how many were queued.
+    """
     moment = now or utcnow()
     queued = 0
-    for kind, condition in (("escalated", WorkItem.due_at <= moment - escalate_after),
-                            ("overdue", WorkItem.due_at <= moment),
-                            ("due_soon", (WorkItem.due_at > moment)
-                             & (WorkItem.due_at <= moment + timedelta(hours=config.due_soon_hours)))):
+    dated = WorkItem.due_at.is_not(None)
+    for kind, condition in (("escalated", dated & (WorkItem.due_at <= moment - escalate_after)),
+                            ("overdue", dated & (WorkItem.due_at <= moment)),
+                            ("due_soon", dated & (WorkItem.due_at > moment)
+                             & (WorkItem.due_at <= moment + timedelta(hours=config.due_soon_hours))),
+                            # The follow-up moment: camunda:followUpDate, or flowdesk.remindBefore the due time.
+                            ("follow_up", WorkItem.follow_up_at.is_not(None) & (WorkItem.follow_up_at <= moment)
+                             & (WorkItem.due_at.is_(None) | (WorkItem.due_at > moment)))):
         with database.command() as session:
             query = (select(WorkItem, ProcessInstance).join(ProcessInstance, ProcessInstance.id == WorkItem.instance_id)
-                     .where(WorkItem.status == "open", WorkItem.due_at.is_not(None), condition, _once(kind),
+                     .where(WorkItem.status == "open", condition, _once(kind),
                             ProcessInstance.status == "running")
                      .order_by(WorkItem.due_at, WorkItem.id).limit(limit))
             if is_postgres(session):
@@ -61,6 +68,9 @@ def scan_due(database: Database, *, config: DeliveryConfig, now: datetime | None
                 subject = f"{instance.title} · {item.name}" if instance.title else item.name
                 if kind == "escalated":
                     _escalate(session, instance, item, subject)
+                elif kind == "follow_up":
+                    notices.notify_item_people(session, instance, item, "due_soon" if item.due_at else "reminder",
+                                               subject, due_at=item.due_at.isoformat() if item.due_at else None)
                 else:
                     notices.notify_item_people(session, instance, item, kind, subject)
                 queued += 1

@@ -11,7 +11,7 @@ from database.base import Base, JSONType, UTCDateTime, utcnow
 BigId = BigInteger().with_variant(Integer, "sqlite")
 NOTICE_KINDS = ("task_assigned", "task_claimed", "urged", "copied", "returned", "approved", "rejected",
                 "due_soon", "overdue", "escalated", "mentioned", "record_assigned", "transferred",
-                "delegated", "reminder", "message", "invited", "invitation_reply", "event_changed",
+                "delegated", "assisted", "reminder", "message", "invited", "invitation_reply", "event_changed",
                 "event_cancelled", "event_reminder")
 CHANNELS = ("app", "email", "chat")
 WEBHOOK_KINDS = ("wecom", "dingtalk", "feishu", "slack")

@@ -18,6 +18,7 @@ KIND_LABELS = {
     "record_assigned": ("Record assigned to you", "记录已分配给你"),
     "transferred": ("Task transferred to you", "任务转办给你"),
     "delegated": ("Task delegated", "任务委派"),
+    "assisted": ("A colleague gave their input", "协办意见已提交"),
     "reminder": ("Reminder", "提醒"),
     "message": ("New message", "新消息"),
     "invited": ("Invitation", "日程邀请"),

@@ -12,7 +12,7 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as 
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 
-from . import dialect, specs
+from . import dialect, policies, specs
 from .errors import EngineError, ModelError
 from .services import OperationRegistry, default_registry
 from .specs import CountersignParallelTask, CountersignSequentialTask, OperationServiceTask
@@ -374,6 +374,9 @@ def compile_model(files: dict[str, bytes], *, operations: OperationRegistry | No
         file_name = deployment.locations.get(element_id, (None, None))[0]
         issues.append(dict(severity="error", file=file_name, element_id=element_id,
                            reason=f"calls process '{called}', which is not part of this deployment"))
+    for element_id, reason in policies.problems(deployment.elements):
+        info = deployment.elements[element_id]
+        raise ModelError(reason, element_id=element_id, file_name=info.get("file"), line=info.get("line"))
     model = CompiledModel(process_ids=process_ids, primary_process_id=chosen, specs=specs,
                           subprocess_specs=subs, elements=deployment.elements, issues=issues,
                           names=deployment.names)

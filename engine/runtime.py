@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import moves
+from . import moves, signers
 from .errors import EngineError, WorkflowStateError
 from .model import CompiledModel
 from .script_engine import FlowdeskScriptEngine
@@ -213,6 +213,31 @@ class ProcessRuntime:
         """Drop a pending go-straight-back instruction: the resubmitted node will run its route again."""
         for task in workflow.get_tasks():
             task.internal_data.pop(moves.RESUME_KEY, None)
+
+    def add_signers(self, workflow, task_id: str, users: list[str], position: str) -> StepReport:
+        """Add people to the countersign of a waiting member's task (加签) and run on."""
+        report = StepReport()
+        self._guard(None, lambda: signers.add_members(workflow, task_id, users, position))
+        self._advance(workflow, report)
+        return report
+
+    def remove_signers(self, workflow, task_id: str, users: list[str]) -> StepReport:
+        """Take undecided people out of the countersign of a waiting member's task (减签) and run on."""
+        report = StepReport()
+        self._guard(None, lambda: signers.remove_members(workflow, task_id, users))
+        self._advance(workflow, report)
+        return report
+
+    def countersign_members(self, workflow, task_id: str) -> list:
+        """Return who still counts in the countersign of a waiting member's task, or [] for other tasks."""
+        try:
+            task = workflow.get_task_from_id(UUID(str(task_id)))
+        except (ValueError, TypeError):
+            return []
+        node = moves.node_task(task) if task is not None else None
+        if node is None or node is task or not hasattr(node.task_spec, "reconsider"):
+            return []
+        return [m for m in signers.members(node) if m is not None]
 
     def jump(self, workflow, task_id: str, element_id: str) -> StepReport:
         """Move a waiting task's token to any node (an administrator's 跳转) and run to the next wait state."""

@@ -171,6 +171,23 @@ class _CountersignMixin:
             self._leave_result(my_task, [])
         return done
 
+    def _instances(self, my_task):
+        # A member removed at runtime (减签) no longer counts: not as an instance, nor as one who must finish.
+        return [c for c in super()._instances(my_task) if not c.internal_data.get("removed")]
+
+    def reconsider(self, my_task) -> bool:
+        """Decide the node again after its members changed at runtime; return whether it is now finished."""
+        waiting = [c for c in self._instances(my_task) if not c.has_state(TaskState.FINISHED_MASK)]
+        if self.check_completion_condition(my_task):
+            for child in waiting:
+                child.cancel()
+        elif waiting or not self.children_complete(my_task):
+            return False
+        my_task._set_state(TaskState.READY)
+        if self.bpmn_id:
+            self._leave_result(my_task, waiting)
+        return True
+
     def create_child(self, my_task, item, key_or_index=None):
         pick = my_task.internal_data.get("countersign", {}).get("pick")
         if pick is not None:  # rule random: only the picked member gets a task

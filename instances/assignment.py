@@ -7,28 +7,28 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from engine import expressions
+from engine import expressions, policies
 from engine.errors import EngineError
 from engine.runtime import HumanTask
 
 from .directory import get_directory
 
 DEFAULT_PRIORITY = 50
-ON_NO_ASSIGNEE = "flowdesk.onNoAssignee"
-POLICIES = ("initiator", "admin", "error")
+ON_NO_ASSIGNEE = policies.ON_NO_ASSIGNEE
+POLICIES = policies.CHOICES[ON_NO_ASSIGNEE]
 ADMIN_GROUP = "role:admin"
-ON_SELF_APPROVAL = "flowdesk.onSelfApproval"
-SELF_APPROVAL_POLICIES = ("allow", "skip", "superior")
+ON_SELF_APPROVAL = policies.ON_SELF_APPROVAL
+SELF_APPROVAL_POLICIES = policies.CHOICES[ON_SELF_APPROVAL]
 SELF_APPROVAL_REASON = "approver_is_initiator"
-ON_OVERDUE = "flowdesk.onOverdue"
-OVERDUE_POLICIES = ("notify", "approve", "reject", "escalate")  # the worker acts on them: instances/overdue.py
+ON_OVERDUE = policies.ON_OVERDUE
+OVERDUE_POLICIES = policies.CHOICES[ON_OVERDUE]  # the worker acts on them: instances/overdue.py
 SKIP_DATA = {"decision": "approve"}  # what a skipped task is completed with, as if its approver had approved
 MAX_SKIPPED_TASKS = 200  # per command: a loop of tasks skipped for the initiator must not spin forever
-ASSIGNMENT = "flowdesk.assignment"
-PICK_STRATEGIES = ("initiatorPicks", "approverPicks")
-PICK_COUNT = "flowdesk.pickCount"
-PICK_COUNTS = ("one", "many")
-PICKS_FOR = "flowdesk.picksFor"
+ASSIGNMENT = policies.ASSIGNMENT
+PICK_STRATEGIES = policies.CHOICES[ASSIGNMENT]
+PICK_COUNT = policies.PICK_COUNT
+PICK_COUNTS = policies.CHOICES[PICK_COUNT]
+PICKS_FOR = policies.PICKS_FOR
 PICKS_KEY = "_picks"  # instance data: {node id: [user names]}; "_" keeps it out of forms, scripts and posted data
 MAX_PICKS = 50  # people per node
 HUMAN_TASK_TYPES = ("userTask", "manualTask", "task")
@@ -309,7 +309,8 @@ def resolve(task: HumanTask, *, initiator: str | None, now: datetime) -> dict:
     info = task.info
     policy = _policy(task, ON_NO_ASSIGNEE, POLICIES)
     self_policy = self_approval_policy(task)
-    _policy(task, ON_OVERDUE, OVERDUE_POLICIES)  # checked now: a bad value names the element at creation
+    if not str((task.info.get("properties") or {}).get(ON_OVERDUE) or "").strip().startswith(policies.JUMP_PREFIX):
+        _policy(task, ON_OVERDUE, OVERDUE_POLICIES)  # checked now: a bad value names the element at creation
     context = _context(task, initiator)
     functions = strategies()
     picked = _picked(task)
@@ -343,6 +344,11 @@ def resolve(task: HumanTask, *, initiator: str | None, now: datetime) -> dict:
         person = str(assignee) if assignee not in (None, "") else initiator  # whose calendar counts
         due = _due(_evaluate(info.get("due_date"), context, DUE_FUNCTIONS), now, person)
         follow_up = _due(_evaluate(info.get("follow_up_date"), context, DUE_FUNCTIONS), now, person)
+        lead = (info.get("properties") or {}).get(policies.REMIND_BEFORE)
+        if follow_up is None and due is not None and lead:  # remind this long before the due time
+            before = due - TimerEventDefinition.get_timedelta_from_start(
+                TimerEventDefinition.parse_iso_duration(str(lead).strip().upper()), due)
+            follow_up = before if before > now else None
         priority = _evaluate(info.get("priority"), context)
         priority = DEFAULT_PRIORITY if priority in (None, "") else int(priority)
     except EngineError as exc:

@@ -1,7 +1,8 @@
 """flowdesk.onOverdue: what the worker does, exactly once, with an open work item past its due time.
 
 "notify" (the default) leaves the item to collab's due notices; "approve" and "reject" complete it as the
-system with that decision; "escalate" transfers it to the holder's superior. Each item is handled in its own
+system with that decision; "escalate" transfers it to the holder's superior; "jump:<node id>" moves the request
+to that node. Each item is handled in its own
 transaction and marked (work_item.overdue_handled_at / overdue_outcome) in that transaction, so a second scan
 or a second worker never acts on it again. A failed action is marked with its error and not retried.
 """
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from database.base import utcnow
 from database.session import Database, is_postgres
 from definitions import service as definitions
+from engine import policies
 from engine.errors import EngineError
 
 from . import assignment, service, verbs
@@ -67,6 +69,9 @@ def _lock(session, item_id: int, instance_id: int) -> WorkItem | None:
 def _policy(session, instance: ProcessInstance, item: WorkItem) -> str:
     runtime = definitions.runtime_for_id(session=session, definition_id=instance.definition_id)
     info = runtime.model.elements.get(item.element_id, {})
+    raw = str((info.get("properties") or {}).get(assignment.ON_OVERDUE) or "").strip()
+    if raw.startswith(policies.JUMP_PREFIX):  # "jump:<node id>": move the request on to that node
+        return raw
     return assignment.element_policy(info, item.element_id, assignment.ON_OVERDUE, assignment.OVERDUE_POLICIES)
 
 
@@ -100,6 +105,17 @@ def _act(session, item: WorkItem, now: datetime) -> dict:
         return {**outcome, "outcome": "notified"}
     if policy == "escalate":
         return _escalate(session, instance, item, outcome, now)
+    if policy.startswith(policies.JUMP_PREFIX):
+        from . import returns  # returns imports service, as this module does: bind late
+
+        target = policy[len(policies.JUMP_PREFIX):].strip()
+        outcome.update(outcome="jumped", to=target, reason=REASON)
+        service._history(session, instance, "task_overdue", actor=SYSTEM.username, element_id=item.element_id,
+                         work_item=item, details=outcome, at=now)
+        due = item.due_at.isoformat() if item.due_at else "?"
+        returns.jump(session=session, instance_id=instance.id, actor=SYSTEM, to=target, from_task=item.id,
+                     reason=f"Moved automatically to {target}: the task was overdue (due {due}).")
+        return outcome
     decision = "approved" if policy == "approve" else "rejected"
     outcome.update(outcome=decision, reason=REASON)
     service._history(session, instance, "task_overdue", actor=SYSTEM.username, element_id=item.element_id,
@@ -149,6 +165,6 @@ def run_overdue_actions(database: Database, *, now: datetime | None = None, limi
             except Exception as exc:  # marked with the error, never retried forever, never blocks the others
                 _mark_failed(session, item_id, exc, moment)
                 continue
-            if outcome["outcome"] in ("approved", "rejected", "escalated"):
+            if outcome["outcome"] in ("approved", "rejected", "escalated", "jumped"):
                 acted += 1
     return acted

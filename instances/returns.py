@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from database.base import utcnow
 from definitions import service as definitions
+from engine import policies
 from engine.errors import EngineError
 from engine.jsonsafe import to_json_safe
 
@@ -22,12 +23,12 @@ from .service import _check_data, _failure, _history, _load, _runtime, _save, lo
 from .verbs import _comment, _open_item_for
 from .work_items import _lock_work_item
 
-RETURN_TO = "flowdesk.returnTo"  # where a node's approver may send the request back to
-RETURN_POLICIES = ("any", "previous", "initiator", "none")
-ON_RESUBMIT = "flowdesk.onResubmit"  # what happens when the returned-to node is done again
-RESUBMIT_POLICIES = ("rerun", "backToReturner", "ask")
-ON_REJECT = "flowdesk.onReject"  # what rejecting a node does beyond recording the decision
-REJECT_POLICIES = ("route", "end", "initiator")
+RETURN_TO = policies.RETURN_TO  # where a node's approver may send the request back to
+RETURN_POLICIES = policies.CHOICES[RETURN_TO]
+ON_RESUBMIT = policies.ON_RESUBMIT  # what happens when the returned-to node is done again
+RESUBMIT_POLICIES = policies.CHOICES[ON_RESUBMIT]
+ON_REJECT = policies.ON_REJECT  # what rejecting a node does beyond recording the decision
+REJECT_POLICIES = policies.CHOICES[ON_REJECT]
 PREVIOUS, INITIATOR = "previous", "initiator"
 RUNNING = ("running", "incident")
 
@@ -96,7 +97,7 @@ def _initiator_item(session: Session, instance: ProcessInstance, runtime, workfl
     session.flush()
     _history(session, instance, "task_created", element_id=item.element_id, work_item=item, at=now,
              details={"assignee": instance.initiator, "kind": "resubmit"})
-    notices.notify_item_people(session, instance, item, "task_returned", item.name)
+    notices.notify_item_people(session, instance, item, "returned", item.name)
     return item
 
 

@@ -243,11 +243,20 @@ def complete_task(*, session: Session, work_item_id: int, actor: Actor, data: di
     if item.owner and item.owner != actor.username:  # delegated (委派): the delegate hands back, the owner decides
         raise Conflict(f"this task was delegated to you by {item.owner}; hand it back with your opinion",
                        details={"id": work_item_id, "owner": item.owner})
-    from . import returns  # returns imports this module: bind late
+    from . import assists, returns, signers  # they import this module: bind late
 
     if item.kind == "resubmit":  # the initiator sends their returned request on again
         return returns.resubmit(session=session, work_item_id=work_item_id, actor=actor, data=data,
                                 comment=comment)
+    if item.kind == "cosign":  # someone added to sign this step (加签) decides
+        return signers.decide(session=session, item=item, instance=instance, open_items=open_items, actor=actor,
+                              data=data, comment=comment)
+    if item.kind == "assist":  # a colleague asked for their input (协办) gives it
+        return assists.give_help(session=session, item=item, instance=instance, actor=actor, data=data,
+                                 comment=comment)
+    hanging = signers.attached(session, item)  # co-signers and helpers added to this task
+    if actor.username != SYSTEM.username:  # an overdue action decides even while help was asked for
+        assists.refuse_while_waiting(item, hanging)
     elements = definitions.elements_for(session=session, definition_id=instance.definition_id)
     if classify_decision(data) == "rejected":
         policy = returns.reject_policy(elements, item)
@@ -258,6 +267,10 @@ def complete_task(*, session: Session, work_item_id: int, actor: Actor, data: di
                     required=picks is not None and decision != "reject")
     if chosen:
         data = {**data, assignment.PICKS_KEY: {**((instance.data or {}).get(assignment.PICKS_KEY) or {}), **chosen}}
+    if item.item is None and classify_decision(data) != "rejected" and any(h.kind == "cosign" for h in hanging):
+        # Approved, but people added to sign after or beside the holder still decide before the step ends.
+        return signers.holder_approved(session=session, item=item, instance=instance, open_items=open_items,
+                                       actor=actor, data=data, comment=comment)
     runtime = _runtime(session, instance)
     workflow = _load(runtime, instance)
     now = utcnow()

@@ -17,10 +17,21 @@ from .context import engine_command
 from .errors import WorkItemNotFound
 from .models import ProcessInstance, WorkItem, WorkItemCandidate
 
+# Items still alive: open (someone decides), waiting (its owner waits for signers they added) and pending (an
+# added signer whose turn is still to come). Only open ones are in anybody's inbox.
+LIVE = ("open", "waiting", "pending")
+
 
 def _open_items(session: Session, instance_id: int) -> list[WorkItem]:
     return list(session.scalars(select(WorkItem).where(WorkItem.instance_id == instance_id,
-                                                       WorkItem.status == "open")))
+                                                       WorkItem.status.in_(LIVE))))
+
+
+def _alive(item: WorkItem, ready: set) -> bool:
+    """Tell whether a live item still has its engine task: an added signer's is the one of the item it signs."""
+    if item.kind in ("cosign", "assist"):
+        return (item.item or {}).get("of_guid") in ready
+    return item.task_guid in ready
 
 
 def _lock_work_item(session: Session, work_item_id: int) -> tuple[WorkItem, ProcessInstance, list[WorkItem]]:
@@ -81,9 +92,9 @@ def _sync_work_items(session: Session, instance: ProcessInstance, runtime: Proce
     ready = {task.id for task in runtime.human_tasks(workflow)}
     if any(item.kind == "resubmit" for item in open_items):  # returned to the initiator: the start waits for them
         ready.add(runtime.resubmission(workflow))
-    closed = [item.id for item in open_items if item.status != "open"]
+    closed = [item.id for item in open_items if item.status not in LIVE]
     for item in open_items:
-        if item.status == "open" and item.task_guid not in ready:
+        if item.status in LIVE and not _alive(item, ready):
             item.status = "cancelled"
             item.completed_at = now
             closed.append(item.id)

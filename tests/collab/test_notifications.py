@@ -183,3 +183,22 @@ def test_notice_titles_speak_the_readers_language_only():
 def test_a_record_notice_links_to_the_record():
     from collab.fanout import link_for
     assert link_for({"kind": "record_assigned", "record_id": 7, "record_type": "customer"}) == "/records/customer/7"
+
+
+def test_a_follow_up_moment_reminds_the_holder_once_before_the_due_time(org_db):
+    iid = start(org_db)
+    item = open_item(org_db, iid)
+    now = utcnow()
+    with org_db.command() as session:
+        session.execute(update(WorkItem).where(WorkItem.id == item.id).values(
+            due_at=now + timedelta(days=3), follow_up_at=now + timedelta(days=1)))
+    assert scan_due(org_db, config=NO_MAIL, now=now) == 0
+    assert scan_due(org_db, config=NO_MAIL, now=now + timedelta(days=1, minutes=1)) == 1
+    assert scan_due(org_db, config=NO_MAIL, now=now + timedelta(days=1, hours=2)) == 0
+    assert kinds_for(org_db, "li.na") == ["task_assigned", "due_soon"]
+    # Past the due time the follow-up is not sent any more: the overdue notice says more.
+    other = open_item(org_db, start(org_db))
+    with org_db.command() as session:
+        session.execute(update(WorkItem).where(WorkItem.id == other.id).values(
+            due_at=now + timedelta(hours=1), follow_up_at=now))
+    assert scan_due(org_db, config=NO_MAIL, now=now + timedelta(hours=2)) == 1  # overdue only

@@ -11,7 +11,6 @@ from database import Database
 from database.base import utcnow
 from definitions import service as definitions
 from instances import directory, service, verbs
-from instances.errors import ProcessFailure
 from instances.models import HistoryEvent, OutboxMessage, ProcessInstance, WorkItem
 from instances.overdue import run_overdue_actions
 from instances.worker import Worker
@@ -196,12 +195,20 @@ def test_a_failed_action_is_marked_once_and_does_not_block_the_others(org_db):
     assert len(events(org_db, stuck, "task_overdue_failed")) == 1
 
 
-def test_a_bad_value_names_the_element_when_the_task_is_created(org_db):
-    key = deploy(org_db, "shout")
-    with pytest.raises(ProcessFailure) as caught:
-        start(org_db, key, "li.na")
-    assert "flowdesk.onOverdue" in str(caught.value) and "'shout'" in str(caught.value)
-    assert caught.value.details["element_id"] == "approve"
+def test_a_bad_value_is_refused_at_deployment_and_named_at_run_time(org_db):
+    from definitions.errors import InvalidDefinition
+    from engine.errors import EngineError
+    from instances import assignment
+
+    with pytest.raises(InvalidDefinition) as refused:
+        deploy(org_db, "shout")
+    assert "flowdesk.onOverdue" in str(refused.value) and "'shout'" in str(refused.value)
+    assert refused.value.details["element_id"] == "approve" and refused.value.details["line"] == 7
+    # A model stored before deployments checked the value still names the element when its task is created.
+    with pytest.raises(EngineError) as caught:
+        assignment.element_policy({"properties": {assignment.ON_OVERDUE: "shout"}}, "approve",
+                                  assignment.ON_OVERDUE, assignment.OVERDUE_POLICIES)
+    assert caught.value.element_id == "approve"
 
 
 def test_the_worker_runs_the_overdue_actions(org_db):
@@ -250,4 +257,29 @@ def test_the_modelling_guide_shows_the_task_the_tests_deploy():
     for line in filter(None, (line.strip() for line in snippet.splitlines())):
         if not line.startswith("</bpmn:userTask"):
             assert line in model
-    assert "not yet available" in section
+    for value in ("`notify`", "`approve`", "`reject`", "`escalate`", "`jump:<node id>`"):
+        assert value in section
+
+
+def test_jump_moves_an_overdue_request_to_the_named_node_once(org_db):
+    key = deploy(org_db, "jump:pay")
+    iid = start(org_db, key, "li.na")
+    assert run_overdue_actions(org_db, now=later()) == 1
+    assert run_overdue_actions(org_db, now=later()) == 0
+    with org_db.query() as session:
+        items = list(session.scalars(select(WorkItem).where(WorkItem.instance_id == iid).order_by(WorkItem.id)))
+        assert [(i.element_id, i.status) for i in items] == [("approve", "cancelled"), ("pay", "open")]
+        assert items[0].overdue_outcome["outcome"] == "jumped" and items[0].overdue_outcome["to"] == "pay"
+        kinds = [e.type for e in session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == iid))]
+        assert "instance_jumped" in kinds
+
+
+def test_an_unknown_policy_or_jump_target_is_refused_at_deployment(org_db):
+    from definitions.errors import InvalidDefinition
+
+    for value, words in (("sometimes", "must be one of notify, approve, reject, escalate"),
+                         ("jump:nowhere", "no task, sub-process or event 'nowhere'"),
+                         ("jump:approved", "no task, sub-process or event 'approved'")):
+        with pytest.raises(InvalidDefinition) as refused:
+            deploy(org_db, value)
+        assert words in str(refused.value) and refused.value.details.get("element_id") == "approve"

@@ -372,17 +372,42 @@ def test_the_modelling_guide_shows_the_model_the_tests_deploy():
         assert f"`{policy}`" in section, policy
 
 
-def test_a_bad_policy_value_names_the_element_and_changes_nothing(db):
+def test_a_bad_policy_value_is_refused_at_deployment_and_named_at_run_time(db):
+    from definitions.errors import InvalidDefinition
     from instances.errors import ProcessFailure
 
     text = (FOLDER / "sequence.bpmn").read_text().replace('value="backToReturner"', 'value="sometimes"')
+    with db.command() as session, pytest.raises(InvalidDefinition) as refused:
+        definitions.deploy(session=session, files={"sequence.bpmn": text.encode()}, actor="designer")
+    assert refused.value.details["element_id"] == "finance" and "flowdesk.onResubmit" in str(refused.value)
+    typo = (FOLDER / "sequence.bpmn").read_text().replace('"flowdesk.onResubmit"', '"flowdesk.onResubmitt"')
+    with db.command() as session, pytest.raises(InvalidDefinition) as refused:
+        definitions.deploy(session=session, files={"sequence.bpmn": typo.encode()}, actor="designer")
+    assert "flowdesk.onResubmitt is not a Flowdesk property" in str(refused.value)
+    # A model stored before deployments checked the value: the action that reads it names the element.
+    with pytest.raises(ProcessFailure) as err:
+        returns.node_policy({"finance": {"properties": {returns.ON_RESUBMIT: "sometimes"}}}, "finance",
+                            returns.ON_RESUBMIT, returns.RESUBMIT_POLICIES)
+    assert err.value.details == {"element_id": "finance", "property": "flowdesk.onResubmit"}
+
+
+def test_remind_before_sets_the_follow_up_moment_and_is_checked_at_deployment(db):
+    from datetime import timedelta
+
+    from definitions.errors import InvalidDefinition
+
+    text = (FOLDER / "sequence.bpmn").read_text().replace(
+        '<bpmn:userTask id="manager" name="Manager approves" camunda:assignee="bob">',
+        '<bpmn:userTask id="manager" name="Manager approves" camunda:assignee="bob" camunda:dueDate="P3D">'
+        '<bpmn:extensionElements><camunda:properties><camunda:property name="flowdesk.remindBefore" '
+        'value="PT4H"/></camunda:properties></bpmn:extensionElements>')
     with db.command() as session:
         version, _ = definitions.deploy(session=session, files={"sequence.bpmn": text.encode()}, actor="designer")
         iid = service.start_instance(session=session, key=version.key, actor=ALICE).id
     act(db, iid, "draft", "alice")
-    act(db, iid, "manager", "bob")
-    with pytest.raises(ProcessFailure) as err:
-        send_back(db, iid, "finance", "carol", "previous")
-    assert err.value.details == {"element_id": "finance", "property": "flowdesk.onResubmit"}
-    assert waiting(db, iid) == [("finance", "carol")]
-    assert history(db, iid, "task_returned") == []
+    item = open_item(db, iid, "manager")
+    assert item.due_at - item.follow_up_at == timedelta(hours=4)
+    bad = text.replace('value="PT4H"', 'value="4 hours"')
+    with db.command() as session, pytest.raises(InvalidDefinition) as refused:
+        definitions.deploy(session=session, files={"sequence.bpmn": bad.encode()}, actor="designer")
+    assert "flowdesk.remindBefore must be an ISO 8601 duration" in str(refused.value)

@@ -166,8 +166,19 @@ def test_responses_match_the_document(app, client):
     again = next(t["id"] for t in call(manager, "GET", "/tasks", 200, "/tasks?view=mine")["items"]
                  if t["instance_id"] == verb_iid)
     call(manager, "POST", "/tasks/{task_id}/complete", 200, f"/tasks/{again}/complete", json={"decision": "approve"})
-    call(manager, "POST", "/tasks/{task_id}/take-back", 200, f"/tasks/{again}/take-back", json={"reason": "oops"})
+    taken = call(manager, "POST", "/tasks/{task_id}/take-back", 200, f"/tasks/{again}/take-back",
+                 json={"reason": "oops"})
+    reopened = taken["open_tasks"][0]["id"]
     call(manager, "POST", "/tasks/{task_id}/take-back", 409, f"/tasks/{again}/take-back", json={})
+    signed = call(manager, "POST", "/tasks/{task_id}/add-signers", 200, f"/tasks/{reopened}/add-signers",
+                  json={"users": ["zhang.wei"], "position": "after"})
+    assert signed["open_tasks"][0]["status"] == "open"
+    call(manager, "POST", "/tasks/{task_id}/add-signers", 400, f"/tasks/{reopened}/add-signers",
+         json={"users": ["zhang.wei"], "position": "sideways"})
+    call(manager, "POST", "/tasks/{task_id}/remove-signers", 200, f"/tasks/{reopened}/remove-signers",
+         json={"users": ["zhang.wei"]})
+    call(manager, "POST", "/tasks/{task_id}/remove-signers", 400, f"/tasks/{reopened}/remove-signers",
+         json={"users": ["zhang.wei"]})
     call(employee, "POST", "/instances/{instance_id}/jump", 403, f"/instances/{verb_iid}/jump",
          json={"to": "hr_approval", "reason": "x"})
     call(admin, "POST", "/instances/{instance_id}/jump", 200, f"/instances/{verb_iid}/jump",

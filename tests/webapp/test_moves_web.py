@@ -91,3 +91,28 @@ def test_return_take_back_and_jump_through_the_api(client):
     assert jumped.status_code == 200
     assert [t["element_id"] for t in jumped.get_json()["open_tasks"]] == ["hr_approval"]
     assert_error(manager.post(f"/tasks/{task['id']}/take-back", json={}), 403)  # moved away, never decided
+
+
+def test_add_and_remove_signers_on_the_task_page(login):
+    employee, manager = login("wang.fang"), login("li.na")
+    instance_id = _start_leave(employee)
+    task_id = _task_id(manager)
+    html = manager.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert 'data-testid="add-signers-form"' in html and "before me" in html and "alongside me" in html
+    response = manager.post(f"/tasks/{task_id}/add-signers", data={"users": "nobody.here", "position": "after"})
+    assert response.status_code == 302
+    assert "There is no user nobody.here" in manager.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert manager.post(f"/tasks/{task_id}/add-signers", data={"users": "zhang.wei，sun.li", "position": "before",
+                                                               "comment": "请先看"}).status_code == 302
+    html = manager.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert 'data-testid="cosigners"' in html and "waiting for the signers you added" in html
+    boss = login("zhang.wei")
+    cosign_id = _task_id(boss)
+    html = boss.get(f"/tasks/{cosign_id}").get_data(as_text=True)
+    assert 'data-testid="cosign-note"' in html and 'data-testid="add-signers-form"' not in html
+    assert boss.post(f"/tasks/{cosign_id}/complete", data={"decision": "approve"}).status_code == 302
+    assert manager.post(f"/tasks/{task_id}/remove-signers", data={"users": "sun.li"}).status_code == 302
+    assert _task_id(manager) == task_id  # back with the holder
+    timeline = employee.get(f"/instances/{instance_id}").get_data(as_text=True)
+    assert "Signers added" in timeline and "Co-signed" in timeline and "Signers removed" in timeline
+    assert manager.post(f"/tasks/{task_id}/complete", data={"decision": "approve"}).status_code == 302

@@ -1,12 +1,13 @@
-"""Moving requests through the API: return (退回), take back (撤回) and the administrators' jump (跳转)."""
+"""Moving requests through the API: return (退回), take back (撤回), jump (跳转), adding and removing signers."""
 from __future__ import annotations
 
 from flask import jsonify
 
-from instances import returns, service
+from instances import returns, service, signers
 from instances.errors import InvalidInput
 
 from ..db import command
+from ..views.tasks import recipient
 from . import bp
 from .common import instance_json, json_body, me, task_json, text_field
 
@@ -69,4 +70,41 @@ def jump(instance_id: int):
         out = {"instance": instance_json(instance),
                "open_tasks": [task_json(i) for i in service.list_open_work_items(session=session,
                                                                                  instance_id=instance.id)]}
+    return jsonify(out)
+
+
+def _people(body: dict) -> list:
+    users = body.get("users")
+    if not isinstance(users, list) or not users or len(users) > signers.MAX_SIGNERS:
+        raise InvalidInput(f"users must be a list of 1 to {signers.MAX_SIGNERS} user names", details={"field": "users"})
+    return users
+
+
+def _moved(session, instance) -> dict:
+    return {"instance": instance_json(instance),
+            "open_tasks": [task_json(i) for i in service.list_open_work_items(session=session, instance_id=instance.id)]}
+
+
+@bp.post(f"/tasks/{TASK_ID}/add-signers")
+def add_signers(task_id: int):
+    """Add people who must also decide a task (加签): before, after or alongside its holder."""
+    body = json_body({"users", "position", "comment"}, required=("users", "position"))
+    users = _people(body)
+    with command() as session:
+        names = [recipient(session, name, "users") if isinstance(name, str) else name for name in users]
+        instance = signers.add_signers(session=session, work_item_id=task_id, actor=me().actor, users=names,
+                                       position=text_field(body, "position", limit=20) or "",
+                                       comment=text_field(body, "comment"))
+        out = _moved(session, instance)
+    return jsonify(out)
+
+
+@bp.post(f"/tasks/{TASK_ID}/remove-signers")
+def remove_signers(task_id: int):
+    """Take added signers or countersign members who have not decided off a task (减签)."""
+    body = json_body({"users", "comment"}, required=("users",))
+    with command() as session:
+        instance = signers.remove_signers(session=session, work_item_id=task_id, actor=me().actor,
+                                          users=_people(body), comment=text_field(body, "comment"))
+        out = _moved(session, instance)
     return jsonify(out)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from instances.returns import RESUBMIT_POLICIES
+from instances.signers import MAX_SIGNERS, POSITIONS
 
 from .openapi import INSTANCE_ID, STRING, TASK_ID, _body, _ok, _op, ref
 
@@ -16,9 +17,29 @@ STOP = {"type": "object", "required": ["id", "name", "kind"],
                                                "sub-process, run again whole"}}}
 
 
+PEOPLE = {"type": "array", "minItems": 1, "maxItems": MAX_SIGNERS,
+          "items": {"type": "string", "minLength": 1, "maxLength": 150}}
+
+
 def move_paths() -> dict:
-    """Document return (退回), take back (撤回) and jump (跳转)."""
+    """Document return (退回), take back (撤回), jump (跳转) and adding or removing signers (加签/减签)."""
     return {
+        "/tasks/{task_id}/add-signers": {"post": _op(
+            "tasks", "Add people who must also decide a task (加签). On a single task they sign before the "
+                     "holder, after the holder approves, or alongside; every one must approve and one rejection "
+                     "rejects the step. On a countersign they become members: alongside in a parallel one, "
+                     "before or after the caller in one taken in turn.",
+            MOVED, errors="400 403 404 409", params=[TASK_ID],
+            body=_body({"type": "object", "required": ["users", "position"], "additionalProperties": False,
+                        "properties": {"users": PEOPLE, "position": {"type": "string", "enum": list(POSITIONS)},
+                                       "comment": {"type": ["string", "null"], "maxLength": 2000}}}))},
+        "/tasks/{task_id}/remove-signers": {"post": _op(
+            "tasks", "Take added signers, or countersign members, who have not decided off a task (减签); "
+                     "the step is decided again at once.",
+            MOVED, errors="400 403 404 409", params=[TASK_ID],
+            body=_body({"type": "object", "required": ["users"], "additionalProperties": False,
+                        "properties": {"users": PEOPLE,
+                                       "comment": {"type": ["string", "null"], "maxLength": 2000}}}))},
         "/tasks/{task_id}/return-targets": {"get": _op(
             "tasks", "Where an open task may be returned to (nearest first, as the node's flowdesk.returnTo "
                      "allows) and the node's flowdesk.onResubmit policy.",

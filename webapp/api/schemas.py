@@ -178,10 +178,14 @@ SCHEMAS = {
         "id instance_id name element_id kind status assignee candidate_users candidate_groups priority due_at "
         "overdue form_key created_at completed_at completed_by decision comment item",
         id=INTEGER, instance_id=INTEGER, name=STRING, element_id=STRING,
-        kind={"type": "string", "enum": ["task", "resubmit"],
+        kind={"type": "string", "enum": ["task", "resubmit", "cosign"],
               "description": "resubmit: the request was returned to its initiator, who completes this task with "
-                             "the revised start form data"},
-        status={"type": "string", "enum": ["open", "completed", "cancelled", "returned", "taken_back"]},
+                             "the revised start form data; cosign: someone added to sign a step (加签), who "
+                             "completes it with a decision"},
+        status={"type": "string", "enum": ["open", "completed", "cancelled", "returned", "taken_back", "waiting",
+                                           "pending"],
+                "description": "waiting: the holder waits for signers they added; pending: an added signer whose "
+                               "turn is still to come"},
         assignee=TEXT_OR_NULL,
         candidate_users=_array(STRING), candidate_groups=_array(STRING), priority=INTEGER, due_at=WHEN_OR_NULL,
         overdue=BOOLEAN, form_key=TEXT_OR_NULL, created_at=WHEN, completed_at=WHEN_OR_NULL,

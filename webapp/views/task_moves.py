@@ -1,16 +1,20 @@
-"""Moving a request on the pages: return (退回), take back (撤回), and the administrators' jump (跳转)."""
+"""Moving a request on the pages: return (退回), take back (撤回), jump (跳转), adding and removing signers."""
 from __future__ import annotations
+
+import re
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine.moves import JUMP_TYPES
-from instances import returns, service
+from instances import returns, service, signers
 from instances.errors import InstanceError
+from org.errors import OrgError
 
 from ..db import command, query
 from .instances import _visible_or_404
+from .tasks import _refused_here, recipient
 
 bp = Blueprint("moves", __name__)
 
@@ -78,4 +82,47 @@ def jump(instance_id: int):
     except InstanceError as exc:
         return _refused(exc, back)
     flash(_("The request was moved."), "success")
+    return redirect(back)
+
+
+def _names(raw: str) -> list[str]:
+    return [name for name in re.split(r"[\s,;，；、]+", raw or "") if name]
+
+
+def signer_positions(item, elements: dict) -> list[str]:
+    """Return how signers may be added to a task: countersigns by their kind, single tasks every way."""
+    if item.item is None:
+        return list(signers.POSITIONS)
+    multi = (elements.get(item.element_id) or {}).get("multi_instance") or {}
+    return ["before", "after"] if multi.get("sequential") else ["parallel"]
+
+
+@bp.post("/tasks/<int:task_id>/add-signers")
+@login_required
+def add_signers(task_id: int):
+    """Add people who must also decide this task."""
+    back = url_for("tasks.show", task_id=task_id)
+    try:
+        with command() as session:
+            names = [recipient(session, name, "users") for name in _names(request.form.get("users"))]
+            signers.add_signers(session=session, work_item_id=task_id, actor=current_user.actor, users=names,
+                                position=request.form.get("position") or "", comment=request.form.get("comment"))
+    except (InstanceError, OrgError) as exc:
+        return _refused_here(exc, back)
+    flash(_("Signers added."), "success")
+    return redirect(back)
+
+
+@bp.post("/tasks/<int:task_id>/remove-signers")
+@login_required
+def remove_signers(task_id: int):
+    """Take signers who have not decided off this task."""
+    back = url_for("tasks.show", task_id=task_id)
+    try:
+        with command() as session:
+            signers.remove_signers(session=session, work_item_id=task_id, actor=current_user.actor,
+                                   users=_names(request.form.get("users")), comment=request.form.get("comment"))
+    except InstanceError as exc:
+        return _refused_here(exc, back)
+    flash(_("Signers removed."), "success")
     return redirect(back)

@@ -13,7 +13,7 @@ from diagrams.text import localize
 from forms import permissions as field_permissions
 from forms import schema as forms
 from forms.permissions import TaskForm
-from instances import returns, service, verbs
+from instances import returns, service, signers, verbs
 from instances.actors import SYSTEM
 from instances.errors import InstanceError, InvalidInput
 from org import service as org
@@ -72,6 +72,8 @@ def task_form(session, instance, schema: dict | None) -> TaskForm:
 
 def next_pick_nodes(session, item, instance) -> list[dict]:
     """Return the approverPicks nodes whose people whoever completes this task chooses."""
+    if item.kind != "task":  # added signers and a resubmitting initiator choose nobody for later steps
+        return []
     elements = definitions.elements_for(session=session, definition_id=instance.definition_id)
     return service.pick_nodes(elements=elements, element_id=item.element_id)
 
@@ -93,9 +95,19 @@ def _page(session, item, instance, schema, *, values: dict | None = None, errors
     nodes = next_pick_nodes(session, item, instance) if item.status == "open" else []
     going_back = returns.choices_for(session=session, item=item, instance=instance) if (
         item.status == "open" and not item.owner) else {"stops": [], "resubmit": "rerun"}
+    from .task_moves import signer_positions  # task_moves imports this module: bind late
+
+    elements = definitions.elements_for(session=session, definition_id=instance.definition_id)
+    adding = (item.status == "open" and item.kind == "task" and not item.owner
+              and instance.status in ("running", "incident"))
+    holder = service.get_work_item_or_raise(session=session, work_item_id=int(item.item["of"]),
+                                            actor=SYSTEM) if item.kind == "cosign" else None
     return {**context, "item": item, "fields": inputs, "shown": shown, "errors": errors or {},
             "return_stops": going_back["stops"], "resubmit_policy": going_back["resubmit"],
             "may_take_back": returns.may_take_back(item, instance, current_user.actor),
+            "signer_positions": signer_positions(item, elements) if adding else [],
+            "cosigners": signers.cosigners(session, item) if item.kind == "task" and item.item is None else [],
+            "cosign_holder": holder,
             "labels": {name: f.title for name, f in known.items()},
             "values": form.prefill if values is None else values,
             "pick_nodes": nodes, "picks": picks or {}, "user_options": lookups.user_options() if nodes else []}
