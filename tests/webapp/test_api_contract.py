@@ -179,6 +179,13 @@ def test_responses_match_the_document(app, client):
          json={"users": ["zhang.wei"]})
     call(manager, "POST", "/tasks/{task_id}/remove-signers", 400, f"/tasks/{reopened}/remove-signers",
          json={"users": ["zhang.wei"]})
+    helped = call(manager, "POST", "/tasks/{task_id}/ask-help", 200, f"/tasks/{reopened}/ask-help",
+                  json={"users": ["zhang.wei"], "comment": "ok?"})
+    assert helped["helpers"][0]["kind"] == "assist"
+    call(manager, "POST", "/tasks/{task_id}/complete", 409, f"/tasks/{reopened}/complete",
+         json={"decision": "approve"})
+    call(manager, "POST", "/tasks/{task_id}/withdraw-help", 200, f"/tasks/{reopened}/withdraw-help",
+         json={"users": ["zhang.wei"]})
     call(employee, "POST", "/instances/{instance_id}/jump", 403, f"/instances/{verb_iid}/jump",
          json={"to": "hr_approval", "reason": "x"})
     call(admin, "POST", "/instances/{instance_id}/jump", 200, f"/instances/{verb_iid}/jump",

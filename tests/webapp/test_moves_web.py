@@ -116,3 +116,24 @@ def test_add_and_remove_signers_on_the_task_page(login):
     timeline = employee.get(f"/instances/{instance_id}").get_data(as_text=True)
     assert "Signers added" in timeline and "Co-signed" in timeline and "Signers removed" in timeline
     assert manager.post(f"/tasks/{task_id}/complete", data={"decision": "approve"}).status_code == 302
+
+
+def test_ask_for_help_and_answer_on_the_task_page(login):
+    employee, manager = login("wang.fang"), login("li.na")
+    instance_id = _start_leave(employee)
+    task_id = _task_id(manager)
+    assert 'data-testid="ask-help-form"' in manager.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert manager.post(f"/tasks/{task_id}/ask-help", data={"users": "zhang.wei", "comment": "能批吗？"}
+                        ).status_code == 302
+    assert manager.post(f"/tasks/{task_id}/complete", data={"decision": "approve"}).status_code == 409
+    boss = login("zhang.wei")
+    help_id = _task_id(boss)
+    html = boss.get(f"/tasks/{help_id}").get_data(as_text=True)
+    assert 'data-testid="assist-note"' in html and "能批吗？" in html and 'data-testid="give-help"' in html
+    assert 'data-testid="approve"' not in html
+    assert boss.post(f"/tasks/{help_id}/complete", data={}).status_code == 422  # input needs words
+    assert boss.post(f"/tasks/{help_id}/complete", data={"comment": "可以批准"}).status_code == 302
+    html = manager.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert 'data-testid="helpers"' in html and "可以批准" in html
+    assert manager.post(f"/tasks/{task_id}/complete", data={"decision": "approve"}).status_code == 302
+    assert "Input given" in employee.get(f"/instances/{instance_id}").get_data(as_text=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from instances import returns, service, signers
+from instances import assists, returns, service, signers
 from instances.errors import InvalidInput
 
 from ..db import command
@@ -106,5 +106,29 @@ def remove_signers(task_id: int):
     with command() as session:
         instance = signers.remove_signers(session=session, work_item_id=task_id, actor=me().actor,
                                           users=_people(body), comment=text_field(body, "comment"))
+        out = _moved(session, instance)
+    return jsonify(out)
+
+
+@bp.post(f"/tasks/{TASK_ID}/ask-help")
+def ask_help(task_id: int):
+    """Ask colleagues for their input on a task (协办); the caller decides once they answered."""
+    body = json_body({"users", "comment"}, required=("users",))
+    users = _people(body)
+    with command() as session:
+        names = [recipient(session, name, "users") if isinstance(name, str) else name for name in users]
+        helpers = assists.ask_for_help(session=session, work_item_id=task_id, actor=me().actor, users=names,
+                                       comment=text_field(body, "comment"))
+        out = {"helpers": [task_json(h) for h in helpers]}
+    return jsonify(out)
+
+
+@bp.post(f"/tasks/{TASK_ID}/withdraw-help")
+def withdraw_help(task_id: int):
+    """Withdraw requests for help on a task that nobody has answered yet."""
+    body = json_body({"users"}, required=("users",))
+    with command() as session:
+        instance = assists.withdraw_help(session=session, work_item_id=task_id, actor=me().actor,
+                                         users=_people(body))
         out = _moved(session, instance)
     return jsonify(out)

@@ -33,6 +33,19 @@ def move_paths() -> dict:
             body=_body({"type": "object", "required": ["users", "position"], "additionalProperties": False,
                         "properties": {"users": PEOPLE, "position": {"type": "string", "enum": list(POSITIONS)},
                                        "comment": {"type": ["string", "null"], "maxLength": 2000}}}))},
+        "/tasks/{task_id}/ask-help": {"post": _op(
+            "tasks", "Ask colleagues for their input on a task (协办): each gets a task of kind assist, which they "
+                     "complete with a comment; the caller can decide only once they answered.",
+            _ok("The helpers' tasks.", {"type": "object", "required": ["helpers"], "properties": {
+                "helpers": {"type": "array", "items": ref("Task")}}}),
+            errors="400 403 404 409", params=[TASK_ID],
+            body=_body({"type": "object", "required": ["users"], "additionalProperties": False,
+                        "properties": {"users": PEOPLE, "comment": {"type": ["string", "null"], "maxLength": 2000}}}))},
+        "/tasks/{task_id}/withdraw-help": {"post": _op(
+            "tasks", "Withdraw requests for help that nobody has answered yet.",
+            MOVED, errors="400 403 404 409", params=[TASK_ID],
+            body=_body({"type": "object", "required": ["users"], "additionalProperties": False,
+                        "properties": {"users": PEOPLE}}))},
         "/tasks/{task_id}/remove-signers": {"post": _op(
             "tasks", "Take added signers, or countersign members, who have not decided off a task (减签); "
                      "the step is decided again at once.",

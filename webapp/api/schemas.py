@@ -178,10 +178,11 @@ SCHEMAS = {
         "id instance_id name element_id kind status assignee candidate_users candidate_groups priority due_at "
         "overdue form_key created_at completed_at completed_by decision comment item",
         id=INTEGER, instance_id=INTEGER, name=STRING, element_id=STRING,
-        kind={"type": "string", "enum": ["task", "resubmit", "cosign"],
+        kind={"type": "string", "enum": ["task", "resubmit", "cosign", "assist"],
               "description": "resubmit: the request was returned to its initiator, who completes this task with "
                              "the revised start form data; cosign: someone added to sign a step (加签), who "
-                             "completes it with a decision"},
+                             "completes it with a decision; assist: someone asked for their input (协办), who "
+                             "completes it with a comment"},
         status={"type": "string", "enum": ["open", "completed", "cancelled", "returned", "taken_back", "waiting",
                                            "pending"],
                 "description": "waiting: the holder waits for signers they added; pending: an added signer whose "

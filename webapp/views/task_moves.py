@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine.moves import JUMP_TYPES
-from instances import returns, service, signers
+from instances import assists, returns, service, signers
 from instances.errors import InstanceError
 from org.errors import OrgError
 
@@ -125,4 +125,35 @@ def remove_signers(task_id: int):
     except InstanceError as exc:
         return _refused_here(exc, back)
     flash(_("Signers removed."), "success")
+    return redirect(back)
+
+
+@bp.post("/tasks/<int:task_id>/ask-help")
+@login_required
+def ask_help(task_id: int):
+    """Ask colleagues for their input on this task (协办)."""
+    back = url_for("tasks.show", task_id=task_id)
+    try:
+        with command() as session:
+            names = [recipient(session, name, "users") for name in _names(request.form.get("users"))]
+            assists.ask_for_help(session=session, work_item_id=task_id, actor=current_user.actor, users=names,
+                                 comment=request.form.get("comment"))
+    except (InstanceError, OrgError) as exc:
+        return _refused_here(exc, back)
+    flash(_("Your colleagues were asked for their input."), "success")
+    return redirect(back)
+
+
+@bp.post("/tasks/<int:task_id>/withdraw-help")
+@login_required
+def withdraw_help(task_id: int):
+    """Withdraw a request for help nobody has answered yet."""
+    back = url_for("tasks.show", task_id=task_id)
+    try:
+        with command() as session:
+            assists.withdraw_help(session=session, work_item_id=task_id, actor=current_user.actor,
+                                  users=_names(request.form.get("users")))
+    except InstanceError as exc:
+        return _refused_here(exc, back)
+    flash(_("The request for help was withdrawn."), "info")
     return redirect(back)

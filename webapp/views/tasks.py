@@ -13,7 +13,7 @@ from diagrams.text import localize
 from forms import permissions as field_permissions
 from forms import schema as forms
 from forms.permissions import TaskForm
-from instances import returns, service, signers, verbs
+from instances import assists, returns, service, signers, verbs
 from instances.actors import SYSTEM
 from instances.errors import InstanceError, InvalidInput
 from org import service as org
@@ -101,13 +101,14 @@ def _page(session, item, instance, schema, *, values: dict | None = None, errors
     adding = (item.status == "open" and item.kind == "task" and not item.owner
               and instance.status in ("running", "incident"))
     holder = service.get_work_item_or_raise(session=session, work_item_id=int(item.item["of"]),
-                                            actor=SYSTEM) if item.kind == "cosign" else None
+                                            actor=SYSTEM) if item.kind in ("cosign", "assist") else None
     return {**context, "item": item, "fields": inputs, "shown": shown, "errors": errors or {},
             "return_stops": going_back["stops"], "resubmit_policy": going_back["resubmit"],
             "may_take_back": returns.may_take_back(item, instance, current_user.actor),
             "signer_positions": signer_positions(item, elements) if adding else [],
             "cosigners": signers.cosigners(session, item) if item.kind == "task" and item.item is None else [],
             "cosign_holder": holder,
+            "helpers": assists.helpers(session, item) if item.kind == "task" else [],
             "labels": {name: f.title for name, f in known.items()},
             "values": form.prefill if values is None else values,
             "pick_nodes": nodes, "picks": picks or {}, "user_options": lookups.user_options() if nodes else []}
@@ -142,6 +143,9 @@ def complete(task_id: int):
     try:
         with command() as session:
             item, instance, schema = _context(session, task_id)
+            if item.kind == "assist" and not comment:
+                errors["comment"] = forms.FieldError("invalid", detail=_("Write your input: it is what you were "
+                                                                         "asked for."))
             form = task_form(session, instance, schema)
             nodes = next_pick_nodes(session, item, instance)
             picks = posted_picks(nodes)
