@@ -231,3 +231,17 @@ def test_pages_in_chinese(login):
     assert "流程模型" in designer.get("/designer/").get_data(as_text=True)
     page = designer.get("/designer/leave_request?view=table").get_data(as_text=True)
     assert "候选组" in page and "主管审批" in page
+
+
+def test_table_view_shows_the_countersign_rule_and_node_policies(login):
+    from tests.conftest import DATA
+
+    admin = login("admin")
+    _upload(admin, DATA / "returns" / "countersign.bpmn")
+    key = "ret_cs"
+    page = _text(admin.get(f"/designer/{key}?view=table"))
+    assert 'data-testid="rule-sign"' in page and "all approve (会签)" in page
+    _upload(admin, DATA / "returns" / "sequence.bpmn")
+    page = _text(admin.get("/designer/ret_seq?view=table"))
+    finance = page[page.index('data-testid="node-finance"'):]
+    assert "<code>onResubmit</code> = <code>backToReturner</code>" in finance[:3000]

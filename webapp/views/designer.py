@@ -182,6 +182,9 @@ def node_rows(elements: dict) -> list[dict]:
                      "candidate_groups": info.get("candidate_groups") or [], "lane": info.get("lane"),
                      "form_key": info.get("form_key"), "due_date": info.get("due_date"),
                      "priority": info.get("priority"), "multi_instance": info.get("multi_instance"),
+                     "policies": {name.removeprefix("flowdesk."): value
+                                  for name, value in sorted((info.get("properties") or {}).items())
+                                  if name.startswith("flowdesk.") and name != "flowdesk.countersign"},
                      "flows": sorted(flows, key=lambda f: f["id"]) if show_flows else []})
     return sorted(rows, key=lambda r: (r["file"] or "", r["line"] or 0, r["id"]))
 
