@@ -173,6 +173,26 @@ def initiator_pick_nodes(elements: dict) -> list[dict]:
     return [node for node in nodes if node is not None]
 
 
+def predefined_nodes(elements: dict) -> list[dict]:
+    """Return every single-person step of a predefined process, whose people the initiator may change at start.
+
+    Each is {"id", "name", "many", "optional": True, "default"}: left empty, the step keeps its modelled
+    assignment (`default` says what it is). Countersign steps keep their members, and steps already picked
+    (initiatorPicks, approverPicks) are not repeated.
+    """
+    out = []
+    for node_id, info in _in_model_order(elements).items():
+        if info.get("type") not in HUMAN_TASK_TYPES or info.get("multi_instance"):
+            continue
+        if (info.get("properties") or {}).get(ASSIGNMENT):
+            continue
+        default = info.get("assignee") or ", ".join([*(info.get("candidate_users") or []),
+                                                     *(info.get("candidate_groups") or [])]) or info.get("lane")
+        out.append({"id": node_id, "name": info.get("name") or node_id, "many": True, "optional": True,
+                    "default": default or ""})
+    return out
+
+
 def approver_pick_nodes(elements: dict, element_id: str) -> list[dict]:
     """Return the approverPicks nodes whose people the approver of `element_id` picks when completing it.
 
@@ -236,7 +256,7 @@ def check_picks(picks: Any, nodes: list[dict], *, required: bool = True) -> dict
         if names:
             out[node_id] = names
     if required:
-        missing = [node for node in nodes if node["id"] not in out]
+        missing = [node for node in nodes if node["id"] not in out and not node.get("optional")]
         if missing:
             raise PickProblem(f"picks.{missing[0]['id']}: choose who handles {missing[0]['name']!r}",
                               f"picks.{missing[0]['id']}")
@@ -256,12 +276,12 @@ def _picked(task: HumanTask) -> tuple[list[str], bool] | None:
         strategy, many = _pick_strategy(task.info)
     except ValueError as exc:
         raise EngineError(f"assignment: {exc}", element_id=task.element_id) from None
-    if strategy is None:
-        return None
     names = ((task.data or {}).get(PICKS_KEY) or {}).get(task.element_id)
     if not isinstance(names, list):
         return None
     names = [str(name) for name in names if name not in (None, "")]
+    if strategy is None:  # a predefined process's step the initiator gave other people: one decides, or a group
+        return (names, len(names) > 1) if names else None
     return (names, many) if names else None
 
 

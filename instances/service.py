@@ -49,14 +49,16 @@ def _picks(picks, nodes: list[dict], *, required: bool) -> dict[str, list[str]]:
         raise _failure(exc) from None
 
 
-def pick_nodes(*, elements: dict, element_id: str | None = None) -> list[dict]:
+def pick_nodes(*, elements: dict, element_id: str | None = None, model_type: str = "fixed") -> list[dict]:
     """Return the nodes whose people are picked: at start (initiatorPicks), or when completing `element_id`.
 
     Each is {"id", "name", "many"}; raise ProcessFailure naming a node with a bad flowdesk.assignment value.
+    A predefined process adds, at start, its other single-person steps as optional ones ("optional": True).
     """
     try:
         if element_id is None:
-            return assignment.initiator_pick_nodes(elements)
+            nodes = assignment.initiator_pick_nodes(elements)
+            return nodes + assignment.predefined_nodes(elements) if model_type == "predefined" else nodes
         return assignment.approver_pick_nodes(elements, element_id)
     except EngineError as exc:
         raise _failure(exc) from None
@@ -163,7 +165,8 @@ def start_instance(*, session: Session, key: str, actor: Actor, data: dict | Non
     """
     data = _check_data(data)
     version = definitions.get_startable_or_raise(session=session, key=key)
-    chosen = _picks(picks, pick_nodes(elements=version.elements), required=picks is not None)
+    chosen = _picks(picks, pick_nodes(elements=version.elements, model_type=version.model_type),
+                    required=picks is not None)
     runtime = definitions.runtime_for(session=session, version=version)
     now = utcnow()
     start_data = {**data, "initiator": actor.username, **({assignment.PICKS_KEY: chosen} if chosen else {})}
@@ -374,6 +377,17 @@ def receive_message(*, session: Session, instance_id: int, name: str, payload: d
     _save(session, instance, runtime, workflow, report, actor=actor.username, now=now, open_items=open_items)
     command.finish(instance)
     return instance
+
+
+def last_picks(*, session: Session, key: str, username: str) -> dict[str, list[str]]:
+    """Return the people the user chose at the start of their latest request of a process, to reuse."""
+    rows = session.scalars(select(ProcessInstance.data).where(ProcessInstance.definition_key == key,
+                                                              ProcessInstance.initiator == username)
+                           .order_by(ProcessInstance.id.desc()).limit(1))
+    data = next(iter(rows), None) or {}
+    picks = data.get(assignment.PICKS_KEY) if isinstance(data, dict) else None
+    return {str(k): [str(n) for n in v] for k, v in picks.items() if isinstance(v, list)} if isinstance(
+        picks, dict) else {}
 
 
 def get_instance_or_raise(*, session: Session, instance_id: int) -> ProcessInstance:

@@ -94,3 +94,21 @@ def test_the_api_takes_picks_at_start_and_completion(picks_app, client, db):
     done = panel.post(f"/tasks/{task['id']}/complete", json={"decision": "approve", "picks": {"sign": ["he.jun"]}})
     assert done.status_code == 200, done.get_data(as_text=True)
     assert [i.assignee for i in _items(db, "sign")] == ["he.jun"]
+
+
+def test_a_predefined_process_lets_the_initiator_change_and_reuse_the_people(app, db, login):
+    import json
+
+    files = {"sequence.bpmn": (DATA / "returns" / "sequence.bpmn").read_bytes(),
+             "process.json": json.dumps({"model_type": "predefined"}).encode()}
+    with db.command() as session:
+        definitions.deploy(session=session, files=files, actor="admin")
+    employee = login("wang.fang")
+    html = employee.get("/processes/ret_seq/start").get_data(as_text=True)
+    assert 'data-testid="pickers"' in html and 'name="picks.manager"' in html and 'data-testid="reuse-picks"' in html
+    assert "As the process says: bob" in html and 'name="picks.manager" required' not in html
+    started = employee.post("/processes/ret_seq/start", data={"picks.manager": "li.na", "picks.finance": ""})
+    assert started.status_code == 302, started.get_data(as_text=True)
+    assert [i.assignee for i in _items(db, "draft")] == ["wang.fang"]
+    again = employee.get("/processes/ret_seq/start?reuse=1").get_data(as_text=True)
+    assert 'name="picks.manager"' in again and 'value="li.na"' in again

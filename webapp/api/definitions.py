@@ -187,7 +187,8 @@ def start_instance(key: str):
     data = check_form(schema, data)
     extra = {"initiator_superior": current.superior} if current.superior else {}
     with command() as session:
-        refuse_picks(session, service.pick_nodes(elements=version.elements), picks, required=picks is not None)
+        refuse_picks(session, service.pick_nodes(elements=version.elements, model_type=version.model_type), picks,
+                     required=picks is not None)
         instance = service.start_instance(session=session, key=key, actor=current.actor, data={**extra, **data},
                                           business_key=business_key, picks=picks)
         out = {**instance_json(instance), "data": instance.data}

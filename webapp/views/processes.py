@@ -91,7 +91,7 @@ def pick_problems(session, nodes: list[dict], picks, *, required: bool = True) -
                     problems[field] = _("There is no active colleague %(name)s to handle %(node)s.",
                                         name=name, node=node["name"])
                     break
-    for node in nodes if required else ():
+    for node in [n for n in nodes if not n.get("optional")] if required else ():
         value = picks.get(node["id"])
         if f"picks.{node['id']}" not in problems and not [n for n in ([value] if isinstance(value, str)
                                                                       else value or []) if str(n).strip()]:
@@ -121,9 +121,14 @@ def start(key: str):
     """Show a process's start form and start it; errors are shown next to their fields."""
     with query() as session:
         version, schema = _start_context(session, key)
-    nodes = service.pick_nodes(elements=version.elements)
+    nodes = service.pick_nodes(elements=version.elements, model_type=version.model_type)
     errors, values = {}, {}
     picks: dict[str, list[str]] = {}
+    if request.method == "GET" and request.args.get("reuse") and nodes:
+        with query() as session:  # the people of the user's latest request of this process
+            known = {node["id"] for node in nodes}
+            picks = {k: v for k, v in service.last_picks(session=session, key=key, username=current_user.username
+                                                         ).items() if k in known}
     if schema is None:  # a process without a start form still has its pickers to show again
         schema = EMPTY_FORM
     if request.method == "POST":
@@ -144,7 +149,7 @@ def start(key: str):
                 instance = service.start_instance(session=session, key=key, actor=current_user.actor,
                                                   data={**extra, **data},
                                                   business_key=request.form.get("business_key") or None,
-                                                  picks=picks if nodes else None)
+                                                  picks={k: v for k, v in picks.items() if v} if nodes else None)
                 attachments.link(session=session, ids=[i for ids in uploads.values() for i in ids],
                                  actor=current_user.username, instance_id=instance.id)
                 instance_id = instance.id
@@ -162,5 +167,6 @@ def start(key: str):
         fields = forms.fields(schema, lookups)
         options = lookups.user_options() if nodes else []
     return render_template("processes/start.html", version=version, fields=fields, schema=schema, errors=errors,
-                           values=values, pick_nodes=nodes, picks=picks, user_options=options), (
+                           values=values, pick_nodes=nodes, picks=picks, user_options=options,
+                           reusable=version.model_type == "predefined"), (
         422 if errors else 200)
