@@ -6,8 +6,7 @@ import json
 import pytest
 
 from definitions import service as definitions
-from instances import service
-from instances import directory
+from instances import directory, service
 from instances.errors import InvalidInput
 from org.demo import load_demo
 from org.directory import install
