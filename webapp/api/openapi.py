@@ -7,7 +7,7 @@ from instances.models import INSTANCE_STATUSES
 
 from . import bp
 from .common import MAX_PAGE, MAX_PAGE_SIZE, public
-from .schemas import SCHEMAS, ref
+from .schemas import PICKS, SCHEMAS, ref
 
 ERRORS = {  # status -> (response name, description)
     "400": ("BadRequest", "The request is malformed: bad JSON, a wrong type, an unknown field, a bad filter or a "
@@ -404,6 +404,19 @@ def _paths() -> dict:
             "tasks", "Complete a task with form data, a decision and a comment (a rejection needs a comment).",
             _ok("The completed task with its instance.", ref("Task")), errors="400 403 404 409 422",
             params=[TASK_ID], body=_body(ref("CompleteRequest"), required=False))},
+        "/tasks/{task_id}/approve": {"post": _op(
+            "tasks", "Approve a task: complete with the decision approve (data, comment and picks as for complete).",
+            _ok("The completed task with its instance.", ref("Task")), errors="400 403 404 409 422",
+            params=[TASK_ID], body=_body({"type": "object", "additionalProperties": False, "properties": {
+                "data": {"type": "object"}, "comment": {"type": ["string", "null"]}, "picks": PICKS}},
+                required=False))},
+        "/tasks/{task_id}/reject": {"post": _op(
+            "tasks", "Reject a task with a comment: complete with the decision reject; the step's "
+                     "flowdesk.onReject says what follows.",
+            _ok("The completed task with its instance.", ref("Task")), errors="400 403 404 409 422",
+            params=[TASK_ID], body=_body({"type": "object", "required": ["comment"], "additionalProperties": False,
+                                          "properties": {"data": {"type": "object"},
+                                                         "comment": {"type": "string", "minLength": 1}}}))},
         **_verb_paths(),
         **move_paths(),
         **_lifecycle_paths(),

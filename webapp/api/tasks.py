@@ -127,8 +127,23 @@ def _task_data(session, instance, schema: dict | None, data: dict, decision: str
 def complete_task(task_id: int):
     """Complete a task with form data, a decision (approve or reject) and a comment."""
     body = json_body({"data", "decision", "comment", "picks"})
+    return _complete(task_id, body, text_field(body, "decision", limit=50))
+
+
+@bp.post(f"/tasks/{TASK_ID}/approve")
+def approve_task(task_id: int):
+    """Approve a task: complete it with the decision approve (form data, comment and picks as for complete)."""
+    return _complete(task_id, json_body({"data", "comment", "picks"}), "approve")
+
+
+@bp.post(f"/tasks/{TASK_ID}/reject")
+def reject_task(task_id: int):
+    """Reject a task with a comment: complete it with the decision reject."""
+    return _complete(task_id, json_body({"data", "comment"}, required=("comment",)), "reject")
+
+
+def _complete(task_id: int, body: dict, decision: str | None):
     data = object_field(body, "data")
-    decision = text_field(body, "decision", limit=50)
     comment = text_field(body, "comment")
     picks = body.get("picks")
     with command() as session:
