@@ -29,7 +29,7 @@ class Directory(Protocol):
         """Return the active members of a role, department, position or group."""
 
     def active_users(self, usernames: list[str]) -> set[str]:
-        """Return the names among these that belong to active users."""
+        """Return the names among these that belong to active staff users (not portal accounts)."""
 
     def working_due(self, person: str | None, start: datetime, duration: str) -> datetime | None:
         """Return start plus an ISO duration in working time of the person's business calendar.

@@ -73,8 +73,11 @@ class OrgDirectory:
         if not names:
             return set()
         with self.database.query() as session:
+            # Staff only: a customer or partner portal account never handles, is copied or mentioned on
+            # internal work.
             return set(session.scalars(select(User.username).where(User.username.in_(names),
-                                                                   User.status == "active")))
+                                                                   User.status == "active",
+                                                                   User.kind == "staff")))
 
     def working_due(self, person: str | None, start: datetime, duration: str) -> datetime | None:
         try:

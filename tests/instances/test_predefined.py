@@ -71,3 +71,16 @@ def test_a_fixed_process_takes_no_changes_and_steps_cannot_be_added(org_db):
     iid = start(db, predefined, {})
     act(db, iid, "draft", "alice")
     assert waiting(db, iid) == [("manager", "bob")]
+
+
+def test_a_portal_account_is_never_picked_even_through_the_service(org_db):
+    from org import service as org
+    from org.demo import DEMO_PASSWORD
+
+    with org_db.command() as session:
+        org.save_user(session=session, username="acme.portal", display_name="Acme", password=DEMO_PASSWORD,
+                      kind="customer", portal_record_id=1, portal_modules=["customer"])
+    key = deploy(org_db, "predefined")
+    with pytest.raises(InvalidInput) as err:
+        start(org_db, key, {"manager": ["acme.portal"]})
+    assert err.value.details["field"] == "picks.manager" and "acme.portal" in str(err.value)
