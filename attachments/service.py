@@ -30,7 +30,8 @@ MAGIC = {".pdf": [b"%PDF"], ".png": [b"\x89PNG"], ".jpg": [b"\xff\xd8\xff"], ".j
 MAX_NAME = 255
 
 
-def _blob_path(store: Path, sha256: str) -> Path:
+def blob_location(store: Path, sha256: str) -> Path:
+    """Return where the file store keeps the blob with this SHA-256 (shared by attachments and documents)."""
     return store / sha256[:2] / sha256[2:4] / sha256
 
 
@@ -71,7 +72,7 @@ def store(*, session: Session, store_dir: Path, stream: BinaryIO, file_name: str
             os.unlink(tmp.name)
             raise
     sha = digest.hexdigest()
-    target = _blob_path(store_dir, sha)
+    target = blob_location(store_dir, sha)
     if target.exists():
         os.unlink(tmp.name)
     else:
@@ -100,7 +101,7 @@ def get_or_raise(*, session: Session, attachment_id: int) -> Attachment:
 
 def blob_path(*, store_dir: Path, attachment: Attachment) -> Path:
     """Return where an attachment's bytes are kept."""
-    path = _blob_path(store_dir, attachment.sha256)
+    path = blob_location(store_dir, attachment.sha256)
     if not path.exists():
         raise AttachmentNotFound(f"the file of attachment {attachment.id} is missing from the store",
                                  details={"id": attachment.id})

@@ -1,2 +1,3 @@
-"""Document centre building blocks without Flask or a database: text extraction, fingerprints,
-encryption, PDF protection and safe archive plans."""
+"""The document centre: libraries, folders with inherited permissions, versions, the recycle bin, links to
+requests and records (database modules), and the pure building blocks they use: text extraction,
+fingerprints, encryption, PDF protection and safe archive plans (no database, no Flask)."""

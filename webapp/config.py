@@ -67,9 +67,10 @@ class Settings:
     def make_worker(self, database):
         """Return the background worker with every job: timers, BPMN messages, notices and their delivery."""
         from collab.jobs import make_jobs
+        from documents.jobs import make_jobs as document_jobs
         from instances.worker import Worker
         return Worker(database, interval=self.worker_interval, max_attempts=self.worker_max_attempts,
-                      jobs=make_jobs(self.delivery()))
+                      jobs=[*make_jobs(self.delivery()), *document_jobs(self.var_dir / "files")])
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from attachments.errors import AttachmentError
 from collab.errors import CollabError
 from definitions.errors import DefinitionError
+from documents.library_errors import LibraryError
 from engine.errors import EngineError
 from forms.schema import FormError
 from instances.errors import InstanceError
@@ -18,7 +19,7 @@ from records.errors import RecordError
 
 log = logging.getLogger("flowdesk.web")
 STATUS = {"invalid": 400, "not_found": 404, "conflict": 409, "forbidden": 403, "unauthorized": 401,
-          "too_many": 429}
+          "too_many": 429, "too_large": 413}
 
 
 def wants_json() -> bool:
@@ -43,6 +44,7 @@ def register(app) -> None:
     @app.errorhandler(AttachmentError)
     @app.errorhandler(RecordError)
     @app.errorhandler(CollabError)
+    @app.errorhandler(LibraryError)
     def domain_error(exc):
         return error_response(STATUS.get(exc.status, 400), exc.code, exc.message, exc.details)
 

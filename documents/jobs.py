@@ -1,0 +1,28 @@
+"""The worker's document jobs: extract the text of new versions, delete file-store blobs nothing uses."""
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from database.session import Database
+
+from .extraction import extract_pending
+from .store import delete_released_blobs
+
+
+def run_extraction(database: Database, *, store_dir: Path, limit: int = 20) -> int:
+    """Extract up to `limit` pending versions in one transaction; return how many were handled."""
+    with database.command() as session:
+        counts = extract_pending(session=session, store_dir=store_dir, limit=limit)
+    return sum(counts.values())
+
+
+def run_blob_cleanup(database: Database, *, store_dir: Path) -> int:
+    """Delete the purged blobs that no version or attachment names any more; return how many."""
+    with database.command() as session:
+        return len(delete_released_blobs(session=session, store_dir=store_dir))
+
+
+def make_jobs(store_dir: Path) -> list:
+    """Return the document jobs for instances.worker.Worker, bound to the file store."""
+    return [partial(run_extraction, store_dir=store_dir), partial(run_blob_cleanup, store_dir=store_dir)]
