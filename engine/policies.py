@@ -21,11 +21,12 @@ ON_RESUBMIT = "flowdesk.onResubmit"
 ON_REJECT = "flowdesk.onReject"
 COUNTERSIGN = "flowdesk.countersign"
 REMIND_BEFORE = "flowdesk.remindBefore"
+URGE_INTERVAL = "flowdesk.urgeInterval"
 JUMP_PREFIX = "jump:"  # flowdesk.onOverdue="jump:<node id>" moves the request to that node
 
 # The first value is the default.
 CHOICES: dict[str, tuple[str, ...]] = {
-    ON_NO_ASSIGNEE: ("initiator", "admin", "error"),
+    ON_NO_ASSIGNEE: ("initiator", "admin", "leader", "skip", "error"),
     ON_SELF_APPROVAL: ("allow", "skip", "superior"),
     ON_OVERDUE: ("notify", "approve", "reject", "escalate"),
     ASSIGNMENT: ("initiatorPicks", "approverPicks"),
@@ -43,13 +44,13 @@ def problem(name: str, value, elements: dict) -> str | None:
     """Say what is wrong with one flowdesk.* property of a node, or None when it is fine."""
     if name in FREE_FORM:
         return None
-    if name == REMIND_BEFORE:
+    if name in (REMIND_BEFORE, URGE_INTERVAL):
         if str(value or "").strip() and not DURATION.fullmatch(str(value).strip().upper()):
             return f"{name} must be an ISO 8601 duration such as PT4H or P1D, not {value!r}"
         return None
     allowed = CHOICES.get(name)
     if allowed is None:
-        known = ", ".join(sorted([*CHOICES, *FREE_FORM, REMIND_BEFORE]))
+        known = ", ".join(sorted([*CHOICES, *FREE_FORM, REMIND_BEFORE, URGE_INTERVAL]))
         return f"{name} is not a Flowdesk property; the known ones are {known}"
     text = str(value or "").strip()
     if not text:  # an empty value means the default, as leaving the property out does

@@ -20,6 +20,7 @@ ADMIN_GROUP = "role:admin"
 ON_SELF_APPROVAL = policies.ON_SELF_APPROVAL
 SELF_APPROVAL_POLICIES = policies.CHOICES[ON_SELF_APPROVAL]
 SELF_APPROVAL_REASON = "approver_is_initiator"
+NO_ASSIGNEE_REASON = "nobody_to_assign"
 ON_OVERDUE = policies.ON_OVERDUE
 OVERDUE_POLICIES = policies.CHOICES[ON_OVERDUE]  # the worker acts on them: instances/overdue.py
 SKIP_DATA = {"decision": "approve"}  # what a skipped task is completed with, as if its approver had approved
@@ -334,6 +335,7 @@ def resolve(task: HumanTask, *, initiator: str | None, now: datetime) -> dict:
     context = _context(task, initiator)
     functions = strategies()
     picked = _picked(task)
+    nobody = None
     try:
         if picked is not None:  # initiatorPicks / approverPicks: the people picked replace the attributes
             names, many = picked
@@ -356,11 +358,19 @@ def resolve(task: HumanTask, *, initiator: str | None, now: datetime) -> dict:
                 assignee = initiator
             elif policy == "admin":
                 groups = [ADMIN_GROUP]
+            elif policy == "leader":  # the leader of the initiator's department, else the administrators
+                leader = get_directory().department_leader(initiator) if initiator else None
+                assignee, groups = (str(leader), []) if leader not in (None, "") else (None, [ADMIN_GROUP])
+            elif policy == "skip":  # nobody to decide: the step passes as approved, and the history says why
+                nobody = {"action": "skip", "policy": "skip", "reason": NO_ASSIGNEE_REASON}
             else:
                 raise EngineError(f"nobody to assign task {task.name!r} ({ON_NO_ASSIGNEE}=error)",
                                   element_id=task.element_id)
-        assignee, users, groups, self_approval = _apply_self_approval(
-            self_policy, initiator, assignee, users, groups)
+        if nobody is not None:
+            self_approval = nobody
+        else:
+            assignee, users, groups, self_approval = _apply_self_approval(
+                self_policy, initiator, assignee, users, groups)
         person = str(assignee) if assignee not in (None, "") else initiator  # whose calendar counts
         due = _due(_evaluate(info.get("due_date"), context, DUE_FUNCTIONS), now, person)
         follow_up = _due(_evaluate(info.get("follow_up_date"), context, DUE_FUNCTIONS), now, person)
@@ -412,4 +422,5 @@ def resolve_new_tasks(ready: Callable[[], list[HumanTask]], *, initiator: str | 
             raise EngineError(f"more than {MAX_SKIPPED_TASKS} tasks skipped for the initiator in one command "
                               f"({ON_SELF_APPROVAL}=skip): the model loops", element_id=passing.element_id)
         skip(passing)
+        passing.skip_reason = fields["self_approval"].get("reason", SELF_APPROVAL_REASON)
         skipped.append(passing)

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from database.base import utcnow
+from definitions import service as definitions
+from engine import policies
 
 from . import mentions, notices, visibility
 from .actors import Actor
@@ -186,11 +189,26 @@ def may_urge(*, actor: Actor, instance: ProcessInstance) -> bool:
     return actor.is_admin or instance.initiator == actor.username
 
 
+def urge_interval(elements: dict, element_id: str) -> timedelta:
+    """Return how long after an urge a step may be urged again: its flowdesk.urgeInterval, else an hour."""
+    value = str(((elements.get(element_id) or {}).get("properties") or {}).get(policies.URGE_INTERVAL) or "").strip()
+    if not value:
+        return URGE_INTERVAL
+    parsed = TimerEventDefinition.parse_iso_duration(value.upper())
+    return TimerEventDefinition.get_timedelta_from_start(parsed, utcnow())
+
+
 def urge_task(*, session: Session, work_item_id: int, actor: Actor, comment: str | None = None,
-              now: datetime | None = None, interval: timedelta = URGE_INTERVAL) -> WorkItem:
-    """Remind whoever holds an open work item to act on it, at most once per interval (催办)."""
+              now: datetime | None = None, interval: timedelta | None = None) -> WorkItem:
+    """Remind whoever holds an open work item to act on it, at most once per interval (催办).
+
+    The interval is the step's flowdesk.urgeInterval (an ISO duration), an hour when it has none.
+    """
     comment = _comment(comment)
     item, instance, _open = _lock_work_item(session, work_item_id)
+    if interval is None:
+        interval = urge_interval(definitions.elements_for(session=session, definition_id=instance.definition_id),
+                                 item.element_id)
     if not may_urge(actor=actor, instance=instance):
         if visibility.may_view(session=session, actor=actor, instance=instance):
             raise NotAllowed(f"only the initiator of instance {instance.id} may urge its tasks",

@@ -77,8 +77,10 @@ def _record_skips(session: Session, instance: ProcessInstance, skipped: list, no
     from .service import _history  # service imports this module: bind late
 
     for task in skipped:  # no work item and no notice: the history says who would have decided, and why
+        reason = getattr(task, "skip_reason", assignment.SELF_APPROVAL_REASON)
         _history(session, instance, "task_skipped", actor="system", element_id=task.element_id, at=now,
-                 details={"reason": assignment.SELF_APPROVAL_REASON, "policy": "skip", "approver": instance.initiator,
+                 details={"reason": reason, "policy": "skip",
+                          "approver": instance.initiator if reason == assignment.SELF_APPROVAL_REASON else None,
                           "decision": "approved", "data": dict(assignment.SKIP_DATA),
                           **({"item": to_json_safe(task.item)} if task.multi_instance else {})})
 

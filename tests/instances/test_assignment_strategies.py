@@ -120,3 +120,30 @@ def test_evaluate_accepts_extra_functions_for_one_call_only():
         expressions.evaluate("len(x)", {"x": []}, functions={"len": len})
     with pytest.raises(ExpressionError, match="only these helpers"):
         expressions.evaluate("other(1)", functions=double)
+
+
+def _deploy_policy(db, policy: str) -> str:
+    text = read_bundle("strategies/no_assignee_admin.bpmn")["no_assignee_admin.bpmn"].decode()
+    text = text.replace('value="admin"', f'value="{policy}"').replace("${superior(initiator)}", "${approver}")
+    with db.command() as session:
+        version, _ = definitions.deploy(session=session, files={"m.bpmn": text.encode()}, actor="designer")
+        return version.key
+
+
+def test_leader_policy_gives_the_task_to_the_initiators_department_leader(org_db):
+    key = _deploy_policy(org_db, "leader")
+    assert items(org_db, start(org_db, key, "song.jia", {"approver": ""}))["approve_superior"].assignee == "zhang.wei"
+    # a leader without a leader above: the administrators
+    item = items(org_db, start(org_db, key, "zhang.wei", {"approver": ""}))["approve_superior"]
+    assert item.assignee is None and item.candidate_groups == ["role:admin"]
+
+
+def test_skip_policy_passes_the_step_and_says_why(org_db):
+    key = _deploy_policy(org_db, "skip")
+    iid = start(org_db, key, "song.jia", {"approver": ""})
+    with org_db.query() as session:
+        assert session.get(ProcessInstance, iid).status == "completed"
+        [skipped] = [e for e in service.list_history(session=session, instance_id=iid) if e.type == "task_skipped"]
+        assert skipped.element_id == "approve_superior" and skipped.details["reason"] == "nobody_to_assign"
+    # somebody there: the step waits for them as modelled
+    assert items(org_db, start(org_db, key, "song.jia", {"approver": "li.na"}))["approve_superior"].assignee == "li.na"

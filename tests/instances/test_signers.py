@@ -265,3 +265,33 @@ def test_a_return_withdraws_open_requests_for_help(db):
     with pytest.raises(InvalidInput):
         act(db, iid, "draft", "alice")
         ask(db, iid, "manager", "bob", ["bob"])
+
+
+def test_the_urge_interval_is_the_steps_own(db):
+    from datetime import timedelta
+
+    from database.base import utcnow
+    from definitions import service as definitions
+    from instances import service, verbs
+    from tests.conftest import DATA
+
+    text = (DATA / "returns" / "sequence.bpmn").read_text().replace(
+        '<bpmn:userTask id="manager" name="Manager approves" camunda:assignee="bob">',
+        '<bpmn:userTask id="manager" name="Manager approves" camunda:assignee="bob"><bpmn:extensionElements>'
+        '<camunda:properties><camunda:property name="flowdesk.urgeInterval" value="PT10M"/></camunda:properties>'
+        '</bpmn:extensionElements>')
+    with db.command() as session:
+        version, _ = definitions.deploy(session=session, files={"s.bpmn": text.encode()}, actor="designer")
+        iid = service.start_instance(session=session, key=version.key, actor=ALICE).id
+    act(db, iid, "draft", "alice")
+    item = open_item(db, iid, "manager")
+    now = utcnow()
+    for moment, allowed in ((now, True), (now + timedelta(minutes=5), False), (now + timedelta(minutes=11), True)):
+        with db.command() as session:
+            if allowed:
+                verbs.urge_task(session=session, work_item_id=item.id, actor=ALICE, now=moment)
+            else:
+                with pytest.raises(Conflict) as err:
+                    verbs.urge_task(session=session, work_item_id=item.id, actor=ALICE, now=moment)
+                assert err.value.details["next_urge_at"].startswith((now + timedelta(minutes=10)).isoformat()[:16])
+    assert len(history(db, iid, "task_urged")) == 2
