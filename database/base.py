@@ -50,6 +50,16 @@ class Base(DeclarativeBase):
 
 def include_object(dialect_name: str):
     """Return an Alembic include_object hook that leaves out PostgreSQL-only objects on other databases."""
-    def include(obj, _name, _type, _reflected, _compare_to):
-        return dialect_name == "postgresql" or not getattr(obj, "info", {}).get("postgresql_only")
+    def include(obj, name, type_, reflected, _compare_to):
+        if dialect_name == "postgresql":
+            return True
+        if type_ == "table" and reflected and _is_virtual(name):
+            return False
+        return not getattr(obj, "info", {}).get("postgresql_only")
     return include
+
+
+def _is_virtual(table_name: str | None) -> bool:
+    # SQLite virtual tables made by migrations (FTS5) and their shadow tables are not models.
+    virtual = Base.metadata.info.get("sqlite_virtual_tables", set())
+    return any(table_name == name or (table_name or "").startswith(name + "_") for name in virtual)

@@ -9,6 +9,7 @@ from instances import models as _instances  # noqa: F401
 from org import models as _org  # noqa: F401
 from org import workcal_models as _workcal  # noqa: F401
 from records import models as _records  # noqa: F401
+from search import models as _search  # noqa: F401
 
 from .base import Base
 

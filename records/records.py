@@ -14,7 +14,7 @@ from instances import notices
 from instances.actors import Actor
 from org.permissions import org_index
 
-from . import access, fields, schemas
+from . import access, events, fields, schemas
 from .errors import Forbidden, Invalid, NotFound, StaleEdit
 from .lookups import RecordLookups
 from .models import Record, RecordChange, RecordLink, RecordProcess, RecordType
@@ -205,6 +205,8 @@ def _change(session: Session, record: Record, actor: Actor, action: str, changes
               object_id=record.id, summary=record.title or f"#{record.id}",
               before={k: v[0] for k, v in changes.items()} if changes else None,
               after={k: v[1] for k, v in changes.items()} if changes else None)
+    session.flush()
+    events.notify(session, [record.id], action)
 
 
 def history(*, session: Session, record_id: int, actor: Actor, limit: int = 200) -> list[RecordChange]:

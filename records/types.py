@@ -10,7 +10,7 @@ from audit import service as audit
 from database.base import utcnow
 from forms.schema import FormError, validate
 
-from . import schemas
+from . import events, schemas
 from .errors import Duplicate, Incompatible, Invalid, NotFound
 from .models import Record, RecordType, RecordTypeVersion
 
@@ -168,6 +168,9 @@ def change_type(*, session: Session, key: str, schema: dict, meta: dict | None =
     current.type.current_version = number
     current.type.updated_at = utcnow()
     session.flush()
+    # Titles, searchable fields and who may see a field can all change with a version.
+    events.notify(session, session.scalars(select(Record.id).where(Record.type_id == current.type.id,
+                                                                   Record.deleted_at.is_(None))), "retyped")
     return TypeView(current.type, version), report
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from database import Database
 from diagrams.text import localize
 from org import directory as org_directory
+from search import sources as search_sources
 
 from . import errors, i18n, users
 from .config import PROJECT_ROOT, Settings
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     database = Database(settings.database_url)
     app.extensions["flowdesk.database"] = database
     org_directory.install(database)  # assignment strategies (leader(), role(), ...) resolve against this org
+    search_sources.install()  # documents and records index themselves as they change
 
     i18n.compile_catalogs()
     babel.init_app(app, locale_selector=i18n.select_locale)
@@ -84,13 +86,14 @@ def _register_blueprints(app: Flask) -> None:
         proxies,
         record_types,
         records,
+        search,
         task_moves,
         tasks,
     )
 
     for module in (auth, inbox, processes, tasks, instances, designer, admin, proxies, records, record_types,
                    access_admin, collab_notices, collab_messages, outbox_admin, calendar, calendar_feed,
-                   admin_workcal, admin_categories, task_moves):
+                   admin_workcal, admin_categories, task_moves, search):
         app.register_blueprint(module.bp)
     # The API authenticates with bearer tokens, not the session cookie, so CSRF does not apply to it.
     csrf.exempt(api.bp)

@@ -18,7 +18,9 @@ def _database(settings: Settings):
     from database import Database
     from org.directory import install
     database = Database(settings.database_url)
+    from search import sources
     install(database)  # assignment strategies (leader(), role(), ...) resolve against this org, as in the app
+    sources.install()  # records and documents written here reach the search index, as in the app
     return database
 
 
@@ -308,6 +310,26 @@ def serve(settings: Settings, host: str | None, port: int | None, no_worker: boo
     """Serve the web application (with the worker in the same process unless --no-worker)."""
     from .server import serve as run_server
     run_server(settings, host=host or settings.host, port=port or settings.port, with_worker=not no_worker)
+
+
+@main.group()
+def search():
+    """Look after the search index."""
+
+
+@search.command("reindex")
+@click.pass_obj
+def search_reindex(settings: Settings):
+    """Rebuild the search index from every document and record (after a restore or a dictionary update)."""
+    from search import sources
+
+    def progress(kind: str, done: int, total: int) -> None:
+        click.echo(f"  {kind}s: {done}/{total}")
+
+    with _database(settings).command() as session:
+        counts = sources.reindex(session, progress=progress)
+    click.echo(f"search index rebuilt: {counts['document']} document(s), {counts['record']} record(s) and "
+               f"article(s); {counts['removed']} stale entr{'y' if counts['removed'] == 1 else 'ies'} removed")
 
 
 @main.command()

@@ -69,6 +69,8 @@ class Settings:
         from collab.jobs import make_jobs
         from documents.jobs import make_jobs as document_jobs
         from instances.worker import Worker
+        from search import sources
+        sources.install()  # text extracted by the worker reaches the index in the same transaction
         return Worker(database, interval=self.worker_interval, max_attempts=self.worker_max_attempts,
                       jobs=[*make_jobs(self.delivery()), *document_jobs(self.var_dir / "files")])
 

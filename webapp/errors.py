@@ -16,6 +16,7 @@ from forms.schema import FormError
 from instances.errors import InstanceError
 from org.errors import OrgError
 from records.errors import RecordError
+from search.errors import SearchError
 
 log = logging.getLogger("flowdesk.web")
 STATUS = {"invalid": 400, "not_found": 404, "conflict": 409, "forbidden": 403, "unauthorized": 401,
@@ -45,6 +46,7 @@ def register(app) -> None:
     @app.errorhandler(RecordError)
     @app.errorhandler(CollabError)
     @app.errorhandler(LibraryError)
+    @app.errorhandler(SearchError)
     def domain_error(exc):
         return error_response(STATUS.get(exc.status, 400), exc.code, exc.message, exc.details)
 

@@ -265,6 +265,8 @@ def test_responses_match_the_document(app, client):
     call(admin, "DELETE", one, 404, "/process-categories/legal")
     call(employee, "DELETE", one, 403, "/process-categories/office")
     call(None, "POST", "/auth/token", 200, json={"username": "wang.fang", "password": "flowdesk-demo"})
+    call(employee, "GET", "/search", 200, "/search?q=leave&kind=record&from=2026-01-01")
+    call(employee, "GET", "/search", 400, "/search?q=" + "x" * 201)
     # Record routes need the core record types; test_api_records checks them against the document.
     json_routes = {(path, method) for path, method, _ in _routes(app) if not path.endswith((".svg", ".json"))
                    and not path.startswith(("/record-types", "/records/", "/dictionaries", "/calendar/"))}

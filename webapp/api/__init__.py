@@ -16,5 +16,6 @@ from . import (  # noqa: E402,F401
     record_lists,
     record_types,
     records,
+    search,
     tasks,
 )

@@ -424,6 +424,20 @@ def _paths() -> dict:
         **_record_paths(),
         **collab_paths(),
         **calendar_paths(),
+        "/search": {"get": _op(
+            "search", "Search documents, records and knowledge articles the caller may open. Every word must be "
+                      "found, in the title or the text; Chinese needs no spaces; a word ending in * matches words "
+                      "starting with it. Hits come best first.",
+            _ok("One page of hits.", ref("SearchPage")), errors="400",
+            params=[_query("q", "The words to find (1 to 200 characters, at most 24 words)."),
+                    _query("kind", "Only this kind.", {"type": "string", "enum": ["document", "record", "article"]}),
+                    _query("mine", "Only entries the caller owns.", FLAG),
+                    _query("from", "Changed on or after this day.", {"type": "string", "format": "date"}),
+                    _query("to", "Changed on or before this day.", {"type": "string", "format": "date"}),
+                    _query("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "maximum": 100,
+                                                            "default": 1}),
+                    _query("page_size", "Hits per page.", {"type": "integer", "minimum": 1, "maximum": 100,
+                                                           "default": 20})])},
         "/openapi.json": {"get": _op("meta", "This document.", _ok("The OpenAPI document.", {"type": "object"}),
                                      public_route=True)},
     }
@@ -441,7 +455,7 @@ def document() -> dict:
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "tags": [{"name": n} for n in ("auth", "org", "definitions", "instances", "tasks", "records", "collab",
-                                       "calendar", "meta")],
+                                       "calendar", "search", "meta")],
         "paths": _paths(),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",

@@ -221,6 +221,19 @@ SCHEMAS = {
         note={"type": ["string", "null"], "maxLength": 500}),
     "ActiveRequest": _closed("active", active=BOOLEAN),
     "Record": RECORD,
+    "SearchHit": _object(
+        kind={"type": "string", "enum": ["document", "record", "article"]},
+        ref={**STRING, "description": "The document id or record id, as text"},
+        title=STRING, title_html={**STRING, "description": "The title, HTML-escaped, matched words in <mark>"},
+        snippet={**STRING, "description": "About 180 characters around the first match, HTML-escaped, matched "
+                                          "words in <mark>"},
+        score={"type": "number", "description": "Higher is better; compare only within one search"},
+        owner=STRING, folder_id=INTEGER_OR_NULL, updated_at=WHEN,
+        url={"type": ["string", "null"], "description": "The page that shows it"},
+        extra={**FREE, "description": "documents: library_id, version, encrypted, size; records: record_id, "
+                                      "type, type_name, type_name_en"}),
+    "SearchPage": _object(items=_array(ref("SearchHit")), page=INTEGER, page_size=INTEGER,
+                          has_more={**BOOLEAN, "description": "Another page follows"}),
     "RecordPage": {"allOf": [_page(ref("Record")), _object(type=STRING, columns=_array(STRING))]},
     "RecordCreateRequest": _closed("data", data={**FREE, "description": "Field values valid against the type's "
                                                                         "schema; unknown fields are refused"},

@@ -1,0 +1,91 @@
+"""The search page: documents, records and knowledge articles the reader may open, found by any words."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
+
+from search import service, sources
+from search.errors import SearchError
+
+from ..db import query
+
+bp = Blueprint("search", __name__, url_prefix="/search")
+PAGE_SIZE = 20
+MAX_PAGE = service.MAX_OFFSET // PAGE_SIZE
+
+
+def _date(name: str, errors: dict) -> date | None:
+    text = (request.args.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors[name] = _("Use a date such as 2026-11-27.")
+        return None
+
+
+def problem_text(exc: SearchError) -> str:
+    """Return a refused search's reason in the reader's language."""
+    reason, limit = exc.details.get("reason"), exc.details.get("limit")
+    if reason == "too_long":
+        return _("A search is at most %(limit)s characters.", limit=limit)
+    if reason == "too_many_words":
+        return _("A search has at most %(limit)s words.", limit=limit)
+    if reason == "word_too_long":
+        return _("A word is at most %(limit)s characters.", limit=limit)
+    if reason == "empty":
+        return _("The search has no letters, digits or characters to look for.")
+    return exc.message
+
+
+def hit_url(hit: service.SearchHit) -> str | None:
+    """Return the page a hit opens, or None when its page is not part of this installation."""
+    try:
+        if hit.kind in (sources.RECORD, sources.ARTICLE):
+            return url_for("records.show", key=hit.extra.get("type", ""), record_id=int(hit.ref))
+        if hit.kind == sources.DOCUMENT:
+            return url_for("documents.document", document_id=int(hit.ref))
+    except (BuildError, ValueError):
+        return None
+    return None
+
+
+def run_search(session, actor, *, text: str, kind: str | None, mine: bool, date_from, date_to, page: int,
+               page_size: int) -> tuple[list[service.SearchHit], bool]:
+    """Return one page of hits for the actor and whether more follow."""
+    hits = service.search(session, text, readable=sources.readable(session, actor),
+                          kinds=[kind] if kind else None, owner=actor.username if mine else None,
+                          date_from=date_from, date_to=date_to, limit=page_size + 1,
+                          offset=(page - 1) * page_size)
+    return hits[:page_size], len(hits) > page_size
+
+
+@bp.get("/")
+@login_required
+def index():
+    """Search everything the user may read; the navigation's search box comes here."""
+    text = (request.args.get("q") or "").strip()
+    kind = request.args.get("kind") if request.args.get("kind") in sources.KINDS else None
+    mine = request.args.get("mine") == "1"
+    page = request.args.get("page", "1")
+    page = min(max(int(page), 1), MAX_PAGE) if page.isdigit() else 1
+    errors: dict[str, str] = {}
+    date_from, date_to = _date("from", errors), _date("to", errors)
+    hits, more, problem = [], False, None
+    if text and not errors:
+        try:
+            with query() as session:
+                hits, more = run_search(session, current_user.actor, text=text, kind=kind, mine=mine,
+                                        date_from=date_from, date_to=date_to, page=page, page_size=PAGE_SIZE)
+        except SearchError as exc:
+            problem = problem_text(exc)
+    status = 400 if (problem or errors) else 200
+    return render_template("search/index.html", text=text, kind=kind, mine=mine, page=page, hits=hits, more=more,
+                           problem=problem, errors=errors, hit_url=hit_url, kinds=sources.KINDS,
+                           args={k: v for k, v in request.args.items() if k != "page"},
+                           any_kind={k: v for k, v in request.args.items() if k not in ("page", "kind")}), status
