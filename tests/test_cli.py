@@ -80,3 +80,36 @@ def test_db_upgrade_installs_the_core_record_types_once(cli):
     from records import service as records
     with Database(os.environ["DATABASE_URL"]).query() as session:
         assert "customer" in {v.key for v in records.list_types(session=session)}
+
+
+def test_search_index_is_filled_on_upgrade_and_rebuilt_on_demand(cli):
+    import os
+
+    from sqlalchemy import delete
+
+    from database import Database
+    from instances.actors import Actor
+    from records import service as records
+    from search import service as search
+    from search import sources
+    from search.models import SearchEntry, SearchText
+
+    database = Database(os.environ["DATABASE_URL"])
+    with database.command() as session:
+        records.create_record(session=session, type_key="customer", actor=Actor("admin", is_admin=True),
+                              data={"name": "青松物流有限公司"})
+    with database.command() as session:  # as a database from before search would be
+        session.execute(delete(SearchText))
+        session.execute(delete(SearchEntry))
+    out = cli("db", "upgrade")
+    assert "building the search index" in out and "1 record(s)" in out
+
+    def titles():
+        with database.query() as session:
+            admin = Actor("admin", is_admin=True)
+            return [hit.title for hit in search.search(session, "青松", readable=sources.readable(session, admin))]
+
+    assert titles() == ["青松物流有限公司"]
+    assert "building the search index" not in cli("db", "upgrade")  # only an empty index is filled
+    out = cli("search", "reindex")
+    assert "records: 1/1" in out and "1 record(s)" in out and titles() == ["青松物流有限公司"]

@@ -91,6 +91,27 @@ def db_upgrade(settings: Settings):
     created = _install_core_types(database)
     if created:
         click.echo(f"record types installed: {', '.join(created)}")
+    _index_existing(database)
+
+
+def _index_existing(database) -> None:
+    """Fill an empty search index from what a database upgraded from before search already holds."""
+    from sqlalchemy import exists, select
+
+    from documents.models import DocDocument
+    from records.models import Record
+    from search import sources
+    from search.models import SearchEntry
+    with database.query() as session:
+        empty = not session.scalar(select(exists().where(SearchEntry.id.isnot(None))))
+        has_content = session.scalar(select(exists().where(Record.id.isnot(None)))) or \
+            session.scalar(select(exists().where(DocDocument.id.isnot(None))))
+    if empty and has_content:
+        click.echo("building the search index for the existing documents and records ...")
+        with database.command() as session:
+            counts = sources.reindex(session, progress=lambda kind, done, total: click.echo(
+                f"  {kind}s: {done}/{total}") if done == total or done % 2000 == 0 else None)
+        click.echo(f"search index: {counts['document']} document(s), {counts['record']} record(s)")
 
 
 def _install_core_types(database) -> list[str]:
@@ -343,6 +364,7 @@ def demo(settings: Settings):
     database = _database(settings)
     upgrade(database)
     _install_core_types(database)
+    _index_existing(database)
     for folder in sorted(p for p in settings.bpmn_dir.iterdir() if p.is_dir()):
         for line in deploy_path(settings, folder, "system"):
             click.echo(line)
