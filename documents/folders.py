@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import BigInteger, Select, delete, distinct, insert, literal, select, update
+from sqlalchemy import BigInteger, Select, delete, insert, literal, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -152,6 +152,6 @@ def list_folder(*, session: Session, folder_id: int, actor: Actor, recovery: boo
 
 def list_libraries(*, session: Session, actor: Actor) -> list[DocLibrary]:
     """List the libraries in which the actor may read at least one folder."""
-    reachable = select(distinct(DocFolder.library_id)).where(DocFolder.id.in_(access.readable_folders(session, actor)))
+    reachable = select(DocFolder.library_id).distinct().where(DocFolder.id.in_(access.readable_folders(session, actor)))
     return list(session.scalars(select(DocLibrary).where(DocLibrary.id.in_(reachable))
                                 .order_by(DocLibrary.kind, DocLibrary.name)))

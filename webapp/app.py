@@ -79,6 +79,10 @@ def _register_blueprints(app: Flask) -> None:
         collab_messages,
         collab_notices,
         designer,
+        documents,
+        documents_admin,
+        documents_files,
+        documents_upload,
         inbox,
         instances,
         outbox_admin,
@@ -93,7 +97,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (auth, inbox, processes, tasks, instances, designer, admin, proxies, records, record_types,
                    access_admin, collab_notices, collab_messages, outbox_admin, calendar, calendar_feed,
-                   admin_workcal, admin_categories, task_moves, search):
+                   admin_workcal, admin_categories, task_moves, search, documents, documents_files, documents_upload,
+                   documents_admin):
         app.register_blueprint(module.bp)
     # The API authenticates with bearer tokens, not the session cookie, so CSRF does not apply to it.
     csrf.exempt(api.bp)

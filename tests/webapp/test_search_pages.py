@@ -125,3 +125,44 @@ def test_the_index_is_written_by_the_app_process(crm, db):
     with db.query() as s:
         assert [h.title for h in search_service.search(s, "精密", readable=sources.readable(s, WANG))] \
             == ["华东精密机械有限公司"]
+
+
+def test_documents_are_found_and_a_folder_narrows_the_search(crm, db, login):
+    import io
+
+    from sqlalchemy import select
+
+    from documents import extraction, folders, library, sharing, versions
+    from org.models import User
+    from org.service import actor_for
+
+    store = crm.extensions["flowdesk.settings"].var_dir / "files"
+    with db.command() as s:
+        admin = actor_for(s.scalar(select(User).where(User.username == "admin")))
+        root = library.company_library(session=s).root_folder_id
+        rules = folders.create_folder(session=s, parent_id=root, name="制度", actor=admin).id
+        board = folders.create_folder(session=s, parent_id=root, name="董事会", actor=admin).id
+        sharing.set_folder_permissions(session=s, folder_id=board, entries=[("user", "admin", ["read"])],
+                                       actor=admin)
+        for folder_id, name, text in ((rules, "投诉管理办法.txt", "客户投诉应在两个工作日内回复。"),
+                                      (root, "年度计划.txt", "明年减少投诉的计划。"),
+                                      (board, "董事会纪要.txt", "讨论了投诉率。")):
+            versions.upload_file(session=s, store_dir=store, folder_id=folder_id, file_name=name,
+                                 stream=io.BytesIO(text.encode()), actor=admin)
+        extraction.extract_pending(session=s, store_dir=store, limit=10)
+    client = login("wang.fang")
+    found = hits(client.get("/search/?q=投诉&kind=document").get_data(as_text=True))
+    assert sorted(found) == [("document", "年度计划.txt"), ("document", "投诉管理办法.txt")]
+    page = client.get(f"/search/?q=投诉&folder={root}").get_data(as_text=True)
+    assert len(hits(page)) == 2 and 'data-testid="search-folder"' in page
+    page = client.get(f"/search/?q=投诉&folder={rules}").get_data(as_text=True)
+    assert hits(page) == [("document", "投诉管理办法.txt")]
+    link = re.search(r'href="(/documents/files/\d+)"', page).group(1)
+    assert client.get(link).status_code == 200
+    # A folder the reader may not open names nothing and finds nothing of it.
+    page = client.get(f"/search/?q=纪要&folder={board}").get_data(as_text=True)
+    assert hits(page) == [] and 'data-testid="search-folder"' not in page
+    assert hits(login("admin").get(f"/search/?q=纪要&folder={board}").get_data(as_text=True)) \
+        == [("document", "董事会纪要.txt")]
+    folder_page = client.get(f"/documents/folders/{rules}").get_data(as_text=True)
+    assert 'data-testid="folder-search"' in folder_page

@@ -6,8 +6,12 @@ from datetime import date
 from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 from werkzeug.routing import BuildError
 
+from documents import folders
+from documents.access import folder_clause
+from documents.models import DocFolder
 from search import service, sources
 from search.errors import SearchError
 
@@ -49,16 +53,20 @@ def hit_url(hit: service.SearchHit) -> str | None:
         if hit.kind in (sources.RECORD, sources.ARTICLE):
             return url_for("records.show", key=hit.extra.get("type", ""), record_id=int(hit.ref))
         if hit.kind == sources.DOCUMENT:
-            return url_for("documents.document", document_id=int(hit.ref))
+            return url_for("documents_files.show", document_id=int(hit.ref))
     except (BuildError, ValueError):
         return None
     return None
 
 
 def run_search(session, actor, *, text: str, kind: str | None, mine: bool, date_from, date_to, page: int,
-               page_size: int) -> tuple[list[service.SearchHit], bool]:
-    """Return one page of hits for the actor and whether more follow."""
-    hits = service.search(session, text, readable=sources.readable(session, actor),
+               page_size: int, folder_id: int | None = None) -> tuple[list[service.SearchHit], bool]:
+    """Return one page of hits for the actor and whether more follow (within a folder's subtree if given)."""
+    folder_ids = None
+    if folder_id is not None:
+        # Documents of the folder and every folder below it; records are in no folder, so they drop out.
+        folder_ids = list(session.scalars(folders.subtree_ids(folder_id)))
+    hits = service.search(session, text, readable=sources.readable(session, actor), folder_ids=folder_ids,
                           kinds=[kind] if kind else None, owner=actor.username if mine else None,
                           date_from=date_from, date_to=date_to, limit=page_size + 1,
                           offset=(page - 1) * page_size)
@@ -76,16 +84,27 @@ def index():
     page = min(max(int(page), 1), MAX_PAGE) if page.isdigit() else 1
     errors: dict[str, str] = {}
     date_from, date_to = _date("from", errors), _date("to", errors)
-    hits, more, problem = [], False, None
-    if text and not errors:
-        try:
-            with query() as session:
+    hits, more, problem, folder = [], False, None, None
+    folder_arg = request.args.get("folder", "")
+    with query() as session:
+        # A folder the reader may not read is treated as none: its name is not shown, nothing is found in it.
+        if folder_arg.isdigit() and len(folder_arg) < 19:
+            candidate = session.get(DocFolder, int(folder_arg))
+            if candidate is not None and session.scalar(
+                    select(DocFolder.id).where(DocFolder.id == candidate.id,
+                                               folder_clause(session, current_user.actor, DocFolder.id))):
+                folder = {"id": candidate.id, "name": candidate.name}
+        if text and not errors:
+            try:
                 hits, more = run_search(session, current_user.actor, text=text, kind=kind, mine=mine,
-                                        date_from=date_from, date_to=date_to, page=page, page_size=PAGE_SIZE)
-        except SearchError as exc:
-            problem = problem_text(exc)
+                                        date_from=date_from, date_to=date_to, page=page, page_size=PAGE_SIZE,
+                                        folder_id=folder["id"] if folder else None)
+            except SearchError as exc:
+                problem = problem_text(exc)
     status = 400 if (problem or errors) else 200
     return render_template("search/index.html", text=text, kind=kind, mine=mine, page=page, hits=hits, more=more,
+                           folder=folder,
                            problem=problem, errors=errors, hit_url=hit_url, kinds=sources.KINDS,
                            args={k: v for k, v in request.args.items() if k != "page"},
-                           any_kind={k: v for k, v in request.args.items() if k not in ("page", "kind")}), status
+                           any_kind={k: v for k, v in request.args.items() if k not in ("page", "kind")},
+                           any_folder={k: v for k, v in request.args.items() if k not in ("page", "folder")}), status
