@@ -27,7 +27,7 @@ NO_FLASK = {"engine", "definitions", "forms", "instances", "org", "diagrams", "a
             "documents", "search"}
 NO_DB = {"engine", "diagrams"}
 # The document centre's building blocks stay free of any database: they are used on bytes and streams alone.
-PURE_FILES = {f"documents/{name}.py" for name in ("extract", "integrity", "secrecy", "pdfguard", "archive", "errors")}
+PURE_FILES = {f"documents/{name}.py" for name in ("extract", "integrity", "secrecy", "pdfguard", "archive", "errors", "output")}
 
 
 def _imports(path: Path) -> set[str]:

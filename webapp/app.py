@@ -86,6 +86,7 @@ def _register_blueprints(app: Flask) -> None:
         inbox,
         instances,
         outbox_admin,
+        printouts,
         processes,
         proxies,
         record_types,
@@ -97,7 +98,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (auth, inbox, processes, tasks, instances, designer, admin, proxies, records, record_types,
                    access_admin, collab_notices, collab_messages, outbox_admin, calendar, calendar_feed,
-                   admin_workcal, admin_categories, task_moves, search, documents, documents_files, documents_upload,
+                   admin_workcal, admin_categories, task_moves, search, printouts, documents, documents_files, documents_upload,
                    documents_admin):
         app.register_blueprint(module.bp)
     # The API authenticates with bearer tokens, not the session cookie, so CSRF does not apply to it.
