@@ -166,3 +166,10 @@ def test_documents_are_found_and_a_folder_narrows_the_search(crm, db, login):
         == [("document", "董事会纪要.txt")]
     folder_page = client.get(f"/documents/folders/{rules}").get_data(as_text=True)
     assert 'data-testid="folder-search"' in folder_page
+
+
+def test_any_owner_narrows_the_hits(crm, login, client):
+    page = login("wang.fang").get("/search/?q=投诉&owner=hu.yan").get_data(as_text=True)
+    assert hits(page) == [("article", "投诉处理规定")]
+    api = sign_in(client, "wang.fang")
+    assert [h["title"] for h in api.get("/search?q=投诉&owner=wang.fang").get_json()["items"]] == ["星河贸易"]

@@ -432,6 +432,7 @@ def _paths() -> dict:
             params=[_query("q", "The words to find (1 to 200 characters, at most 24 words)."),
                     _query("kind", "Only this kind.", {"type": "string", "enum": ["document", "record", "article"]}),
                     _query("mine", "Only entries the caller owns.", FLAG),
+                    _query("owner", "Only entries this user name owns."),
                     _query("from", "Changed on or after this day.", {"type": "string", "format": "date"}),
                     _query("to", "Changed on or before this day.", {"type": "string", "format": "date"}),
                     _query("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "maximum": 100,

@@ -44,6 +44,7 @@ def search():
     date_from, date_to = _date_arg("from"), _date_arg("to")
     with query() as session:
         hits, more = run_search(session, me().actor, text=text, kind=kind, mine=request.args.get("mine") in
-                                ("1", "true"), date_from=date_from, date_to=date_to, page=page, page_size=page_size)
+                                ("1", "true"), date_from=date_from, date_to=date_to, page=page, page_size=page_size,
+                                owner=(request.args.get("owner") or "").strip()[:150] or None)
         items = [hit_json(hit) for hit in hits]
     return jsonify({"items": items, "page": page, "page_size": page_size, "has_more": more})

@@ -60,14 +60,15 @@ def hit_url(hit: service.SearchHit) -> str | None:
 
 
 def run_search(session, actor, *, text: str, kind: str | None, mine: bool, date_from, date_to, page: int,
-               page_size: int, folder_id: int | None = None) -> tuple[list[service.SearchHit], bool]:
+               page_size: int, folder_id: int | None = None,
+               owner: str | None = None) -> tuple[list[service.SearchHit], bool]:
     """Return one page of hits for the actor and whether more follow (within a folder's subtree if given)."""
     folder_ids = None
     if folder_id is not None:
         # Documents of the folder and every folder below it; records are in no folder, so they drop out.
         folder_ids = list(session.scalars(folders.subtree_ids(folder_id)))
     hits = service.search(session, text, readable=sources.readable(session, actor), folder_ids=folder_ids,
-                          kinds=[kind] if kind else None, owner=actor.username if mine else None,
+                          kinds=[kind] if kind else None, owner=actor.username if mine else (owner or None),
                           date_from=date_from, date_to=date_to, limit=page_size + 1,
                           offset=(page - 1) * page_size)
     return hits[:page_size], len(hits) > page_size
@@ -80,6 +81,7 @@ def index():
     text = (request.args.get("q") or "").strip()
     kind = request.args.get("kind") if request.args.get("kind") in sources.KINDS else None
     mine = request.args.get("mine") == "1"
+    owner = (request.args.get("owner") or "").strip()[:150]
     page = request.args.get("page", "1")
     page = min(max(int(page), 1), MAX_PAGE) if page.isdigit() else 1
     errors: dict[str, str] = {}
@@ -98,12 +100,12 @@ def index():
             try:
                 hits, more = run_search(session, current_user.actor, text=text, kind=kind, mine=mine,
                                         date_from=date_from, date_to=date_to, page=page, page_size=PAGE_SIZE,
-                                        folder_id=folder["id"] if folder else None)
+                                        folder_id=folder["id"] if folder else None, owner=owner)
             except SearchError as exc:
                 problem = problem_text(exc)
     status = 400 if (problem or errors) else 200
     return render_template("search/index.html", text=text, kind=kind, mine=mine, page=page, hits=hits, more=more,
-                           folder=folder,
+                           folder=folder, owner=owner,
                            problem=problem, errors=errors, hit_url=hit_url, kinds=sources.KINDS,
                            args={k: v for k, v in request.args.items() if k != "page"},
                            any_kind={k: v for k, v in request.args.items() if k not in ("page", "kind")},
