@@ -82,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
         documents,
         documents_admin,
         documents_files,
+        documents_settings,
         documents_upload,
         inbox,
         instances,
@@ -99,7 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     for module in (auth, inbox, processes, tasks, instances, designer, admin, proxies, records, record_types,
                    access_admin, collab_notices, collab_messages, outbox_admin, calendar, calendar_feed,
                    admin_workcal, admin_categories, task_moves, search, printouts, documents, documents_files, documents_upload,
-                   documents_admin):
+                   documents_admin, documents_settings):
         app.register_blueprint(module.bp)
     # The API authenticates with bearer tokens, not the session cookie, so CSRF does not apply to it.
     csrf.exempt(api.bp)

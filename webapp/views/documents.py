@@ -12,6 +12,7 @@ from documents.models import DocLibrary, DocVersion
 from org.models import User
 
 from ..db import command, query
+from . import documents_settings
 from .documents_common import explain, install, library_label, me, move_targets, people, trail_context
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
@@ -44,10 +45,11 @@ def index():
         names = people(session, [lib.owner for lib in found])
         rows = [{"library": lib, "label": library_label(lib, names), "used": library.used_bytes(session, lib.id)}
                 for lib in found]
+        may_set_up = documents_settings.may_open(session)
     order = {"company": 0, "department": 1, "personal": 2}
     rows.sort(key=lambda r: (order.get(r["library"].kind, 3), r["library"].owner != current_user.username,
                              r["label"].casefold()))
-    return render_template("documents/index.html", rows=rows)
+    return render_template("documents/index.html", rows=rows, may_set_up=may_set_up)
 
 
 def folder_context(session, folder_id: int) -> dict:

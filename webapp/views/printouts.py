@@ -76,7 +76,8 @@ def _refused(exc: OutputError, back: str):
     return redirect(back)
 
 
-@bp.get("/records/<key>/<int:record_id>/print.<any(docx, pdf):fmt>")
+@bp.get("/records/<key>/<int:record_id>/print.docx", defaults={"fmt": "docx"})
+@bp.get("/records/<key>/<int:record_id>/print.pdf", defaults={"fmt": "pdf"})
 @login_required
 def record_printout(key: str, record_id: int, fmt: str):
     """Print a record's fields the reader may see as Word or PDF."""
@@ -102,7 +103,8 @@ def record_printout(key: str, record_id: int, fmt: str):
         return _refused(exc, back)
 
 
-@bp.get("/instances/<int:instance_id>/print.<any(docx, pdf):fmt>")
+@bp.get("/instances/<int:instance_id>/print.docx", defaults={"fmt": "docx"})
+@bp.get("/instances/<int:instance_id>/print.pdf", defaults={"fmt": "pdf"})
 @login_required
 def instance_printout(instance_id: int, fmt: str):
     """Print a request as an approval form: its fields and every decision with its comment."""
