@@ -10,7 +10,7 @@ from audit import service as audit
 
 from .checks import checked_text
 from .errors import CategoryNotFound, DefinitionConflict, InvalidDefinition
-from .models import DefinitionVersion, ProcessCategory
+from .models import ROUTE_STATUS, DefinitionVersion, ProcessCategory
 
 # The categories the shipped processes and the catalogue always knew: code, Chinese name, English name.
 SHIPPED = (("hr", "人事", "People & HR"), ("finance", "财务", "Finance"), ("sales", "销售与客户", "Sales & customers"),
@@ -54,7 +54,7 @@ def check_category(*, session: Session, code, file: str | None = None) -> str:
 def usage(*, session: Session) -> dict[str, int]:
     """Count, per category code, the process definitions (keys) with a version in it."""
     rows = session.execute(select(DefinitionVersion.category, func.count(distinct(DefinitionVersion.key)))
-                           .group_by(DefinitionVersion.category))
+                           .where(DefinitionVersion.status != ROUTE_STATUS).group_by(DefinitionVersion.category))
     return {code: int(count) for code, count in rows}
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from database.base import Base, JSONType, UTCDateTime, utcnow
 
 STATUSES = ("draft", "published", "deprecated")
+ROUTE_STATUS = "route"  # the generated model of one free-flow route: never listed, started or changed by hand
 MODEL_TYPES = ("fixed", "predefined", "custom")
 
 

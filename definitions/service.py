@@ -17,10 +17,10 @@ from engine.model import CompiledModel, compile_model
 from engine.runtime import ProcessRuntime
 from engine.services import OperationRegistry, default_registry
 
-from . import categories
+from . import categories, routes
 from .bundle import METADATA_FILE, split_metadata
 from .errors import DefinitionNotFound, DefinitionNotStartable, InvalidDefinition
-from .models import MODEL_TYPES, STATUSES, DefinitionFile, DefinitionVersion
+from .models import MODEL_TYPES, ROUTE_STATUS, STATUSES, DefinitionFile, DefinitionVersion
 
 OPERATIONS: OperationRegistry = default_registry()
 _RUNTIME_CACHE: OrderedDict[tuple[str, int], tuple[str, ProcessRuntime]] = OrderedDict()
@@ -97,6 +97,9 @@ def deploy(*, session: Session, files: dict[str, bytes], actor: str | None = Non
                                 details={"file": "process.json", "field": "model_type"})
     category = categories.check_category(session=session, code=metadata.get("category") or categories.DEFAULT,
                                          file=METADATA_FILE)
+    route_spec = routes.check_metadata(metadata, model_type, model.elements)
+    if route_spec is not None:
+        metadata = {**metadata, "route_spec": route_spec}
     sha = bundle_sha256(files)
     existing = session.scalar(select(DefinitionVersion).where(DefinitionVersion.key == key,
                                                               DefinitionVersion.sha256 == sha))
@@ -119,6 +122,20 @@ def deploy(*, session: Session, files: dict[str, bytes], actor: str | None = Non
               object_id=f"{key} v{version.version}", summary=version.name,
               after={"sha256": sha, "status": version.status, "files": sorted(texts)})
     return version, True
+
+
+def route_spec(version: DefinitionVersion) -> dict | None:
+    """Return a free-flow version's checked route block (steps, bounds, rules, guards), or None."""
+    return routes.spec_of(version)
+
+
+def deploy_route(*, session: Session, base: DefinitionVersion, route: list[dict],
+                 actor: str | None = None) -> DefinitionVersion:
+    """Return the hidden version one free-flow route runs as, deploying it the first time that route is used."""
+    files = routes.route_files(base, route, start_form=start_form_key(base))
+    version, created = deploy(session=session, files=files, actor=actor, key=base.key + routes.KEY_SUFFIX,
+                              publish=False)
+    return routes.hide(session, version) if created else version
 
 
 def set_status(*, session: Session, definition_id: int, status: str) -> DefinitionVersion:
@@ -166,7 +183,8 @@ def get_version_or_raise(*, session: Session, definition_id: int) -> DefinitionV
 
 def list_versions(*, session: Session, key: str | None = None) -> list[DefinitionVersion]:
     """List definition versions, newest first."""
-    query = select(DefinitionVersion).order_by(DefinitionVersion.key, DefinitionVersion.version.desc())
+    query = select(DefinitionVersion).where(DefinitionVersion.status != ROUTE_STATUS)\
+        .order_by(DefinitionVersion.key, DefinitionVersion.version.desc())
     if key:
         query = query.where(DefinitionVersion.key == key)
     return list(session.scalars(query))

@@ -235,6 +235,9 @@ def element_metadata(tree, file_name: str) -> dict:
                                 or _spiff_child(node, "formJsonSchemaFilename"))
                     if form_key:
                         info["form_key"] = form_key
+                flowdesk = {k: v for k, v in props.items() if k.startswith("flowdesk.")}
+                if flowdesk and "properties" not in info:  # e.g. flowdesk.outcome on an end event
+                    info["properties"] = flowdesk
                 multi = _multi_instance_info(node)
                 if multi:
                     info["multi_instance"] = multi

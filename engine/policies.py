@@ -22,6 +22,7 @@ ON_REJECT = "flowdesk.onReject"
 COUNTERSIGN = "flowdesk.countersign"
 REMIND_BEFORE = "flowdesk.remindBefore"
 URGE_INTERVAL = "flowdesk.urgeInterval"
+OUTCOME = "flowdesk.outcome"  # on an end event: "rejected" ends the request with the status rejected
 JUMP_PREFIX = "jump:"  # flowdesk.onOverdue="jump:<node id>" moves the request to that node
 
 # The first value is the default.
@@ -34,6 +35,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     RETURN_TO: ("any", "previous", "initiator", "none"),
     ON_RESUBMIT: ("rerun", "backToReturner", "ask"),
     ON_REJECT: ("route", "end", "initiator"),
+    OUTCOME: ("completed", "rejected"),
 }
 # Checked by their own code: the countersign rule (engine.specs) and node lists.
 FREE_FORM = (COUNTERSIGN, PICKS_FOR)

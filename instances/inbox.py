@@ -8,7 +8,7 @@ from sqlalchemy import and_, any_, func, or_, select
 from sqlalchemy.orm import Session
 
 from database.base import utcnow
-from definitions.models import DefinitionVersion
+from definitions.models import ROUTE_STATUS, DefinitionVersion
 
 from .actors import Actor
 from .errors import InvalidInput
@@ -200,6 +200,7 @@ def counts(*, session: Session, actor: Actor) -> dict[str, int]:
 def process_choices(*, session: Session) -> list[tuple[str, str]]:
     """List (key, name) of every process with stored versions, for the filter menu."""
     rows = session.execute(select(DefinitionVersion.key, func.max(DefinitionVersion.name))
+                           .where(DefinitionVersion.status != ROUTE_STATUS)  # free-flow routes run as their process
                            .group_by(DefinitionVersion.key).order_by(DefinitionVersion.key)).all()
     return [(key, name) for key, name in rows]
 

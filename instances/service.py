@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 from database.base import utcnow
 from database.session import is_postgres
 from definitions import service as definitions
+from engine import policies
+from engine import route as engine_route
 from engine.errors import EngineError
 from engine.jsonsafe import to_json_safe
 from engine.runtime import ProcessRuntime, StepReport
@@ -17,6 +19,7 @@ from engine.specs import classify_decision
 from . import assignment, mentions, notices
 from .actors import SYSTEM, Actor
 from .context import engine_command
+from .directory import get_directory
 from .errors import Conflict, InstanceNotFound, InvalidInput, NotAllowed, ProcessFailure, WorkItemNotFound
 from .models import HistoryEvent, ProcessInstance, WorkItem, WorkItemCandidate
 from .work_items import _lock_work_item, _open_items, _record_skips, _resolve_new_tasks, _sync_work_items
@@ -111,6 +114,16 @@ def _record_report(session: Session, instance: ProcessInstance, report: StepRepo
                  details=details, at=now)
 
 
+def _rejected_end(runtime: ProcessRuntime, report: StepReport) -> str | None:
+    """Return the end event marked flowdesk.outcome=rejected that this step reached, if any."""
+    elements = runtime.model.elements
+    for entry in report.completed:
+        info = elements.get(entry.get("element_id")) or {}
+        if info.get("type") == "endEvent" and (info.get("properties") or {}).get(policies.OUTCOME) == "rejected":
+            return entry["element_id"]
+    return None
+
+
 def _save(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, workflow, report: StepReport,
           *, actor: str | None, now: datetime, open_items: list[WorkItem]) -> None:
     """Write state, summary, history and work items of one command; the caller's transaction commits."""
@@ -135,11 +148,16 @@ def _save(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, 
     if changes:
         _history(session, instance, "data_changed", actor=actor, details=changes, at=now)
     if runtime.is_completed(workflow):
-        instance.status = "completed"
+        rejected = _rejected_end(runtime, report)
+        instance.status = "rejected" if rejected else "completed"
         instance.ended_at = now
         instance.next_wake_at = None
         instance.waiting_messages = []
-        _history(session, instance, "instance_completed", actor=actor, at=now)
+        if rejected:
+            _history(session, instance, "instance_rejected", actor=actor, element_id=rejected, at=now,
+                     details={"end": rejected})
+        else:
+            _history(session, instance, "instance_completed", actor=actor, at=now)
     else:
         instance.next_wake_at = runtime.next_wake(workflow)
         instance.waiting_messages = runtime.waiting_messages(workflow)
@@ -157,19 +175,22 @@ def _save(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, 
 def start_instance(*, session: Session, key: str, actor: Actor, data: dict | None = None,
                    business_key: str | None = None, title: str | None = None,
                    start_message: tuple[str, dict | None] | None = None,
-                   picks: dict | None = None) -> ProcessInstance:
+                   picks: dict | None = None, route: list | None = None) -> ProcessInstance:
     """Start the newest startable version of a process and run it to its first wait state.
 
     `picks` ({node id: [user names]}) names the people of the model's initiatorPicks nodes; each such node
     needs them, unless `picks` is None (an old client), when those nodes fall back to their other assignment.
+    `route` is a free-flow process's route (see engine.route); None takes the route the designer offers.
     """
     data = _check_data(data)
-    version = definitions.get_startable_or_raise(session=session, key=key)
+    base = definitions.get_startable_or_raise(session=session, key=key)
+    version, steps = _route_version(session, base, route, data, actor)
     chosen = _picks(picks, pick_nodes(elements=version.elements, model_type=version.model_type),
                     required=picks is not None)
     runtime = definitions.runtime_for(session=session, version=version)
     now = utcnow()
-    start_data = {**data, "initiator": actor.username, **({assignment.PICKS_KEY: chosen} if chosen else {})}
+    start_data = {**data, "initiator": actor.username, **({assignment.PICKS_KEY: chosen} if chosen else {}),
+                  **(engine_route.members(steps) if steps else {})}
     try:
         with engine_command(session, actor) as command:
             workflow, report = runtime.start(start_data)
@@ -178,18 +199,41 @@ def start_instance(*, session: Session, key: str, actor: Actor, data: dict | Non
                 report.completed.extend(more.completed)
     except EngineError as exc:
         raise _failure(exc) from None
-    instance = ProcessInstance(definition_id=version.id, definition_key=version.key,
+    instance = ProcessInstance(definition_id=version.id, definition_key=base.key,
                                process_id=version.primary_process_id or version.key, status="running",
-                               business_key=business_key, title=(title or version.name)[:300],
+                               business_key=business_key, title=(title or base.name)[:300],
                                initiator=actor.username, state="{}", started_at=now, updated_at=now)
     session.add(instance)
     session.flush()
     _history(session, instance, "instance_started", actor=actor.username,
-             details={"definition": version.key, "version": version.version, "data": data,
-                      **({"picks": chosen} if chosen else {})}, at=now)
+             details={"definition": base.key, "version": base.version, "data": data,
+                      **({"picks": chosen} if chosen else {}), **({"route": steps} if steps else {})}, at=now)
     _save(session, instance, runtime, workflow, report, actor=actor.username, now=now, open_items=[])
     command.finish(instance)
     return instance
+
+
+def _route_version(session: Session, base, route, data: dict, actor: Actor):
+    """Return the version to run and the checked route: a free-flow process runs its route's own version."""
+    spec = definitions.route_spec(base)
+    if spec is None:
+        if route is not None:
+            raise InvalidInput(f"process '{base.key}' has a drawn route; it takes no route", details={"field": "route"})
+        return base, None
+    directory = get_directory()
+    known: dict[tuple[str, str], set[str]] = {}
+
+    def belongs(username: str, kind: str, code: str) -> bool:
+        if (kind, code) not in known:
+            known[kind, code] = set(directory.members(kind, code))
+        return username in known[kind, code]
+
+    try:
+        steps = engine_route.check_route(spec["steps"] if route is None else route, spec, data,
+                                         belongs=belongs, is_active=directory.active_users)
+    except engine_route.RouteProblem as exc:
+        raise InvalidInput(exc.reason, details={"field": exc.field}) from None
+    return definitions.deploy_route(session=session, base=base, route=steps, actor=actor.username), steps
 
 
 def _runtime(session: Session, instance: ProcessInstance) -> ProcessRuntime:

@@ -175,7 +175,7 @@ def change_status(key: str, number: int):
 @bp.post("/definitions/<key>/instances")
 def start_instance(key: str):
     """Start a process with start-form data; errors name their fields."""
-    body = json_body({"data", "business_key", "picks"})
+    body = json_body({"data", "business_key", "picks", "route"})
     data = object_field(body, "data")
     business_key = text_field(body, "business_key", limit=200)
     picks = body.get("picks")
@@ -190,7 +190,7 @@ def start_instance(key: str):
         refuse_picks(session, service.pick_nodes(elements=version.elements, model_type=version.model_type), picks,
                      required=picks is not None)
         instance = service.start_instance(session=session, key=key, actor=current.actor, data={**extra, **data},
-                                          business_key=business_key, picks=picks)
+                                          business_key=business_key, picks=picks, route=body.get("route"))
         out = {**instance_json(instance), "data": instance.data}
     location = url_for("api.get_instance", instance_id=out["id"])
     return jsonify(out), 201, {"Location": location}

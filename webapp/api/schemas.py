@@ -94,6 +94,14 @@ LOCK_VERSION = {"type": "integer", "minimum": 0, "maximum": 2**31 - 1,
 DICTIONARY_ITEM = _object("value", value={"type": "string", "minLength": 1, "maxLength": 100},
                           label={"type": "string", "maxLength": 200}, label_en={"type": "string", "maxLength": 200},
                           active={**BOOLEAN, "default": True})
+ROUTE_STEP = {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
+    "name": {"type": "string", "minLength": 1, "maxLength": 100},
+    "users": {"type": "array", "maxItems": 20, "items": {"type": "string"},
+              "description": "The people who decide the step; or name a role or a department instead"},
+    "role": {"type": "string", "description": "A role whose members may claim the step"},
+    "department": {"type": "string", "description": "A department whose members may claim the step"},
+    "rule": {"type": "string", "enum": ["single", "any", "all", "majority", "sequential"],
+             "description": "With several people: the countersign rule (default all)"}}}
 SCHEMAS = {
     "Error": _object(error=_object(code=STRING, message=STRING, details=FREE)),
     "TokenRequest": {**_object(username=STRING, password=STRING), "additionalProperties": False},
@@ -154,7 +162,10 @@ SCHEMAS = {
                                                                   "are refused"},
                                business_key={"type": ["string", "null"], "maxLength": 200},
                                picks={**PICKS, "description": "People of each initiatorPicks node (flowdesk.assignment), "
-                                                              "by node id; when sent, every such node needs them"}),
+                                                              "by node id; when sent, every such node needs them"},
+                               route={"type": ["array", "null"], "maxItems": 30, "items": ROUTE_STEP,
+                                      "description": "A free-flow process's route (自由流程), checked against the "
+                                                     "process's guard rules; left out: the route it offers"}),
                      "additionalProperties": False},
     "CompleteRequest": {**_object("", data={**FREE, "description": "Task-form values as typed JSON"},
                                   decision={"type": ["string", "null"], "enum": ["approve", "reject", None]},

@@ -19,6 +19,7 @@ from ..db import command, query
 from ..errors import error_response
 from ..form_lookups import page_lookups, posted_values
 from ..uploads import save_uploads
+from . import start_route
 from .admin_categories import category_label
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
@@ -124,6 +125,9 @@ def start(key: str):
     nodes = service.pick_nodes(elements=version.elements, model_type=version.model_type)
     errors, values = {}, {}
     picks: dict[str, list[str]] = {}
+    route = definitions.route_spec(version)  # a free-flow process: the requester lays out the route
+    route_rows = start_route.as_rows(route["steps"]) if route else []
+    steps = None
     if request.method == "GET" and request.args.get("reuse") and nodes:
         with query() as session:  # the people of the user's latest request of this process
             known = {node["id"] for node in nodes}
@@ -132,8 +136,10 @@ def start(key: str):
     if schema is None:  # a process without a start form still has its pickers to show again
         schema = EMPTY_FORM
     if request.method == "POST":
-        posted = {k: v for k, v in posted_values().items() if not k.startswith("picks.")}
+        posted = {k: v for k, v in posted_values().items() if not k.startswith(("picks.", "route-"))}
         picks = posted_picks(nodes)
+        if route:
+            steps, route_rows = start_route.posted_route()
         form_schema = schema or EMPTY_FORM
         data: dict = {}
         try:
@@ -146,10 +152,17 @@ def start(key: str):
                 if errors:
                     raise _Refused()
                 extra = {"initiator_superior": current_user.superior} if current_user.superior else {}
-                instance = service.start_instance(session=session, key=key, actor=current_user.actor,
-                                                  data={**extra, **data},
-                                                  business_key=request.form.get("business_key") or None,
-                                                  picks={k: v for k, v in picks.items() if v} if nodes else None)
+                try:
+                    instance = service.start_instance(session=session, key=key, actor=current_user.actor,
+                                                      data={**extra, **data},
+                                                      business_key=request.form.get("business_key") or None,
+                                                      picks={k: v for k, v in picks.items() if v} if nodes else None,
+                                                      route=steps)
+                except InvalidInput as exc:
+                    if not str(exc.details.get("field", "")).startswith("route"):
+                        raise
+                    errors = {"route": forms.FieldError("invalid", detail=exc.message)}
+                    raise _Refused() from None
                 attachments.link(session=session, ids=[i for ids in uploads.values() for i in ids],
                                  actor=current_user.username, instance_id=instance.id)
                 instance_id = instance.id
@@ -165,8 +178,12 @@ def start(key: str):
     with query() as session:
         lookups = page_lookups(session)
         fields = forms.fields(schema, lookups)
-        options = lookups.user_options() if nodes else []
+        options = lookups.user_options() if nodes or route else []
+        route_choices = start_route.choices(session) if route else {}
+    if route:  # empty rows to add steps in, for a browser without script
+        route_rows = route_rows + [{"name": "", "kind": "users", "who": "", "rule": "single"}] * start_route.BLANK_ROWS
     return render_template("processes/start.html", version=version, fields=fields, schema=schema, errors=errors,
                            values=values, pick_nodes=nodes, picks=picks, user_options=options,
-                           reusable=version.model_type == "predefined"), (
+                           reusable=version.model_type == "predefined", route=route, route_rows=route_rows,
+                           route_choices=route_choices, rule_labels=start_route.rule_labels()), (
         422 if errors else 200)
