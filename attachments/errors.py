@@ -25,3 +25,17 @@ class AttachmentNotFound(AttachmentError):
 
     code = "attachment_not_found"
     status = "not_found"
+
+
+class StoreKeyMissing(AttachmentError):
+    """The store is (partly) sealed at rest but FLOWDESK_STORE_KEY is not configured."""
+
+    code = "store_key_missing"
+    status = "conflict"
+
+
+class StoreKeyMismatch(AttachmentError):
+    """A stored file is sealed with a store key this server does not hold."""
+
+    code = "store_key_mismatch"
+    status = "conflict"

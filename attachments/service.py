@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import BinaryIO
@@ -10,6 +11,7 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import sealing
 from .errors import AttachmentNotFound, AttachmentRefused
 from .models import Attachment
 
@@ -35,6 +37,26 @@ def blob_location(store: Path, sha256: str) -> Path:
     return store / sha256[:2] / sha256[2:4] / sha256
 
 
+class _Counted:
+    """A reader that hashes, counts and keeps the first bytes of what passes, refusing more than a limit."""
+
+    def __init__(self, inner: BinaryIO, name: str, limit: int):
+        self.inner, self.name, self.limit = inner, name, limit
+        self.digest, self.size, self.head = hashlib.sha256(), 0, b""
+
+    def read(self, size: int = -1) -> bytes:
+        """Read up to size bytes, raising AttachmentRefused once the limit is passed."""
+        chunk = self.inner.read(size if size is not None and size >= 0 else CHUNK)
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise AttachmentRefused(f"{self.name} is larger than {self.limit // (1024 * 1024)} MiB",
+                                    details={"file": self.name, "limit": self.limit})
+        if len(self.head) < 16:
+            self.head += chunk[:16 - len(self.head)]
+        self.digest.update(chunk)
+        return chunk
+
+
 def _clean_name(name: str) -> str:
     base = os.path.basename((name or "").replace("\\", "/")).strip()
     base = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"|?*')
@@ -50,27 +72,25 @@ def store(*, session: Session, store_dir: Path, stream: BinaryIO, file_name: str
         raise AttachmentRefused(f"{name}: files of type '{ext or 'none'}' are not accepted; allowed: "
                                 + ", ".join(sorted(ALLOWED)), details={"file": name})
     store_dir.mkdir(parents=True, exist_ok=True)
-    digest, size, head = hashlib.sha256(), 0, b""
+    sealer = sealing.sealer_for_writing(session, store_dir)
+    source = _Counted(stream, name, max_bytes)
     with tempfile.NamedTemporaryFile(dir=store_dir, delete=False) as tmp:
         try:
-            while chunk := stream.read(CHUNK):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise AttachmentRefused(f"{name} is larger than {max_bytes // (1024 * 1024)} MiB",
-                                            details={"file": name, "limit": max_bytes})
-                if len(head) < 16:
-                    head += chunk[:16 - len(head)]
-                digest.update(chunk)
-                tmp.write(chunk)
-            if size == 0:
+            if sealer is not None:
+                # Sealed as it streams in: the plain bytes never reach the disk, not even in the temporary file.
+                sealer.seal(source, tmp)
+            else:
+                shutil.copyfileobj(source, tmp, CHUNK)
+            if source.size == 0:
                 raise AttachmentRefused(f"{name} is empty", details={"file": name})
-            if ext in MAGIC and not any(head.startswith(m) for m in MAGIC[ext]):
+            if ext in MAGIC and not any(source.head.startswith(m) for m in MAGIC[ext]):
                 raise AttachmentRefused(f"{name} does not look like a {ext} file", details={"file": name})
             tmp.flush()
             os.fsync(tmp.fileno())
         except BaseException:
             os.unlink(tmp.name)
             raise
+    digest, size = source.digest, source.size
     sha = digest.hexdigest()
     target = blob_location(store_dir, sha)
     if target.exists():
@@ -106,6 +126,20 @@ def blob_path(*, store_dir: Path, attachment: Attachment) -> Path:
         raise AttachmentNotFound(f"the file of attachment {attachment.id} is missing from the store",
                                  details={"id": attachment.id})
     return path
+
+
+def open_blob(*, store_dir: Path, attachment: Attachment) -> BinaryIO:
+    """Open an attachment's plain bytes for reading, whether the store sealed them at rest or not."""
+    path = blob_path(store_dir=store_dir, attachment=attachment)
+    return sealing.open_plain(path, attachment.sha256, sealing.sealer_for(store_dir), name=attachment.file_name)
+
+
+def blob_source(*, store_dir: Path, attachment: Attachment) -> Path | BinaryIO:
+    """Return what a download sends: the file's path when it is kept plain, else a stream of its plain bytes."""
+    path = blob_path(store_dir=store_dir, attachment=attachment)
+    if sealing.is_plain_file(path, attachment.sha256, store_dir):
+        return path
+    return open_blob(store_dir=store_dir, attachment=attachment)
 
 
 def list_for_instance(*, session: Session, instance_id: int) -> list[Attachment]:

@@ -6,8 +6,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attachments.errors import AttachmentError
 from database.base import utcnow
 
+from .errors import Corrupted
 from .extract import ExtractLimits, extract_text
 from .library import notify
 from .models import DocDocument, DocText, DocVersion
@@ -39,17 +41,20 @@ def extract_version(session: Session, store: BlobStore, version: DocVersion) -> 
     if version.encrypted:
         version.extraction, version.extraction_reason = "encrypted", "encrypted with a password; not indexed"
     elif not _copy_from_twin(session, version):
-        path = store.path(version.sha256)
-        if not path.exists():
+        if not store.path(version.sha256).exists():
             version.extraction, version.extraction_reason = "unreadable", "the stored file is missing"
         else:
-            with open(path, "rb") as blob:
-                outcome = extract_text(blob, filename=version.file_name, limits=LIMITS)
-            version.extraction, version.text_format = outcome.status, outcome.format
-            version.extraction_reason = outcome.reason[:300] if outcome.reason else None
-            if outcome.text:
-                session.add(DocText(version_id=version.id, text=outcome.text[:MAX_TEXT_CHARS],
-                                    truncated=outcome.truncated))
+            try:
+                with store.open(version.sha256, name=version.file_name) as blob:
+                    outcome = extract_text(blob, filename=version.file_name, limits=LIMITS)
+            except (Corrupted, AttachmentError) as exc:  # a damaged seal or a store key this server lacks
+                version.extraction, version.extraction_reason = "unreadable", str(exc)[:300]
+            else:
+                version.extraction, version.text_format = outcome.status, outcome.format
+                version.extraction_reason = outcome.reason[:300] if outcome.reason else None
+                if outcome.text:
+                    session.add(DocText(version_id=version.id, text=outcome.text[:MAX_TEXT_CHARS],
+                                        truncated=outcome.truncated))
     version.extracted_at = utcnow()
     session.flush()
     return version.extraction

@@ -1,4 +1,4 @@
-"""The worker's document jobs: extract the text of new versions, delete file-store blobs nothing uses."""
+"""The worker's document jobs: extract text of new versions, delete blobs nothing uses, seal the store at rest."""
 from __future__ import annotations
 
 from functools import partial
@@ -7,6 +7,7 @@ from pathlib import Path
 from database.session import Database
 
 from .extraction import extract_pending
+from .filestore import run_store_encryption
 from .store import delete_released_blobs
 
 
@@ -25,4 +26,5 @@ def run_blob_cleanup(database: Database, *, store_dir: Path) -> int:
 
 def make_jobs(store_dir: Path) -> list:
     """Return the document jobs for instances.worker.Worker, bound to the file store."""
-    return [partial(run_extraction, store_dir=store_dir), partial(run_blob_cleanup, store_dir=store_dir)]
+    return [partial(run_extraction, store_dir=store_dir), partial(run_blob_cleanup, store_dir=store_dir),
+            partial(run_store_encryption, store_dir=store_dir)]

@@ -115,10 +115,10 @@ def archive_instance_documents(*, session: Session, store_dir: Path, instance_id
         if str(attachment.id) in done:
             continue  # archived into this folder before: archiving again adds nothing
         try:
-            path = attachments.blob_path(store_dir=store_dir, attachment=attachment)
+            blob = attachments.open_blob(store_dir=store_dir, attachment=attachment)  # plain bytes, even if sealed
         except AttachmentNotFound as exc:
             raise NotFound(exc.message, details={"attachment_id": attachment.id}) from None
-        with open(path, "rb") as blob:
+        with blob:
             print_ = fingerprint(blob)  # the attachment row has no CRC32; the bytes are read once here
         if print_.sha256 != attachment.sha256:
             raise Damaged(f"the stored file of attachment '{attachment.file_name}' no longer matches its hash",

@@ -2,6 +2,8 @@
 
 The store is the attachments' store (same folder, same layout), so an attachment's blob can become a
 document version without a copy; a blob is deleted only when neither a version nor an attachment names it.
+While the store is encrypted at rest (attachments.sealing, documents.atrest) new blobs are sealed as they are
+staged; every read goes through `open`, which gives the plain bytes of sealed and plain blobs alike.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 # One layout for attachments and documents is what lets archiving link blobs instead of copying them.
+from attachments import sealing
 from attachments.models import Attachment
 from attachments.service import blob_location
 from database.base import utcnow
@@ -92,34 +95,58 @@ class BlobStore:
         return blob_location(self.root, sha256)
 
     def open(self, sha256: str, *, name: str = "") -> BinaryIO:
-        """Open a stored blob for reading, or raise Damaged if it is missing."""
+        """Open a stored blob's plain bytes for reading (unsealed if sealed at rest), or raise Damaged if missing."""
         try:
-            return open(self.path(sha256), "rb")
+            return sealing.open_plain(self.path(sha256), sha256, sealing.sealer_for(self.root), name=name)
         except FileNotFoundError:
             raise Damaged(f"the stored file of {name or sha256} is missing",
                           details={"sha256": sha256, "name": name}) from None
 
-    def stage(self, stream: BinaryIO, *, name: str, max_bytes: int | None = None,
-              password: str | None = None) -> StagedBlob:
-        """Write a stream to a temporary file (encrypted with the password if given) and fingerprint it."""
+    def plain_path(self, sha256: str) -> Path | None:
+        """Return the blob's path when the file holds its plain bytes (sendable as it is), else None."""
+        path = self.path(sha256)
+        try:
+            return path if sealing.is_plain_file(path, sha256, self.root) else None
+        except FileNotFoundError:
+            return None
+
+    def stage(self, stream: BinaryIO, *, name: str, max_bytes: int | None = None, password: str | None = None,
+              session: Session | None = None) -> StagedBlob:
+        """Write a stream to a temporary file (with the password, and sealed at rest if on) and fingerprint it."""
         self.root.mkdir(parents=True, exist_ok=True)
+        # Without a session nothing tells whether the store is encrypted: every upload path passes one.
+        sealer = sealing.sealer_for_writing(session, self.root) if session is not None else None
         source = _Limited(stream, max_bytes, name)
         with tempfile.NamedTemporaryFile(dir=self.root, prefix=".doc-", delete=False) as tmp:
             try:
-                if password is not None:
+                if sealer is not None:
+                    _write_sealed(sealer, source, tmp, password, self.root)
+                elif password is not None:
                     secrecy.encrypt_stream(source, tmp, password=password, kdf=PASSWORD_KDF)
                 else:
                     shutil.copyfileobj(source, tmp, CHUNK)
                 tmp.flush()
                 os.fsync(tmp.fileno())
                 tmp.seek(0)
-                # A second pass over the written file: what is fingerprinted is exactly what is stored.
-                print_ = fingerprint(tmp)
+                # A second pass over the written file: what is fingerprinted is exactly what reads back.
+                print_ = fingerprint(sealing.unsealed(tmp, sealer, name=name) if sealer is not None else tmp)
             except BaseException:
                 tmp.close()
                 os.unlink(tmp.name)
                 raise
         return StagedBlob(self, Path(tmp.name), print_, source.count, password is not None)
+
+
+def _write_sealed(sealer: sealing.Sealer, source: BinaryIO, tmp: BinaryIO, password: str | None,
+                  root: Path) -> None:
+    if password is None:
+        sealer.seal(source, tmp)
+        return
+    # The password file is made first (it is ciphertext, so it may touch the disk), then sealed as it is.
+    with tempfile.TemporaryFile(dir=root, prefix=".doc-") as inner:
+        secrecy.encrypt_stream(source, inner, password=password, kdf=PASSWORD_KDF)
+        inner.seek(0)
+        sealer.seal(inner, tmp)
 
 
 def release(session: Session, sha256s) -> None:

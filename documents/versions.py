@@ -154,7 +154,8 @@ def upload_files(*, session: Session, store_dir: Path, folder_id: int, files: It
         with session.begin_nested():
             for file_name, stream in files:
                 name, _ = check_name(file_name, "file_name")
-                staged.append(store.stage(stream, name=name, max_bytes=max_bytes, password=password))
+                staged.append(store.stage(stream, name=name, max_bytes=max_bytes, password=password,
+                                          session=session))
                 versions.append(put(session, store, folder, name, staged[-1], actor, password=password))
         for blob in staged:
             blob.commit()
@@ -173,7 +174,7 @@ def add_version(*, session: Session, store_dir: Path, document_id: int, stream: 
     folder = get_folder_or_raise(session, document.folder_id)
     access.require(session, actor, "edit", folder)
     store = BlobStore(store_dir)
-    staged = store.stage(stream, name=document.name, max_bytes=max_bytes, password=password)
+    staged = store.stage(stream, name=document.name, max_bytes=max_bytes, password=password, session=session)
     try:
         with session.begin_nested():
             version = put(session, store, folder, document.name, staged, actor, document=document, password=password)
@@ -218,10 +219,14 @@ def list_versions(*, session: Session, document_id: int, actor: Actor, recovery:
                                 .order_by(DocVersion.number.desc())))
 
 
-def _plain_chunks(store: BlobStore, version: DocVersion, name: str) -> Iterator[bytes]:
-    with store.open(version.sha256, name=name) as blob:
-        while chunk := blob.read(1 << 16):
-            yield chunk
+def _plain_chunks(store: BlobStore, version: DocVersion, name: str, blob: BinaryIO | None) -> Iterator[bytes]:
+    # A blob sealed at rest is authenticated chunk by chunk as it streams; a failing chunk means damage.
+    with blob or store.open(version.sha256, name=name) as blob:
+        try:
+            while chunk := blob.read(1 << 16):
+                yield chunk
+        except Corrupted as exc:
+            raise Damaged(f"the stored file of '{name}' is damaged: {exc.reason}", details={"name": name}) from None
 
 
 def _decrypted_chunks(blob: BinaryIO, chunks: Iterator[bytes], name: str) -> Iterator[bytes]:
@@ -240,11 +245,13 @@ def open_version(*, session: Session, store_dir: Path, document_id: int, actor: 
     access.require(session, actor, "read", get_folder_or_raise(session, document.folder_id), recovery=recovery)
     version, store = get_version_or_raise(session, document_id, number), BlobStore(store_dir)
     if not version.encrypted:
-        path = store.path(version.sha256)
-        if not path.exists():
+        if not store.path(version.sha256).exists():
             raise Damaged(f"the stored file of '{document.name}' is missing", details={"document_id": document.id})
+        path = store.plain_path(version.sha256)
+        # A sealed blob is opened now, so a key mismatch fails before any response; it is streamed decrypted.
+        blob = None if path is not None else store.open(version.sha256, name=document.name)
         return Download(document, version, version.file_name, version.content_type, path,
-                        _plain_chunks(store, version, document.name))
+                        _plain_chunks(store, version, document.name, blob))
     if not password:
         raise PasswordRequired(f"'{document.name}' is encrypted: give its password",
                                details={"field": "password", "document_id": document.id})
@@ -269,11 +276,15 @@ def verify_version(*, session: Session, store_dir: Path, document_id: int, actor
     access.require(session, actor, "read", get_folder_or_raise(session, document.folder_id))
     version = get_version_or_raise(session, document_id, number)
     expected = Fingerprint(version.sha256, version.crc32, version.size)
-    path = BlobStore(store_dir).path(version.sha256)
-    if not path.exists():
+    store = BlobStore(store_dir)
+    if not store.path(version.sha256).exists():
         return Check(document.id, version.number, True, True, ("missing",), expected.as_dict(), None)
-    with open(path, "rb") as blob:
-        outcome = verify(blob, expected)
+    # Sealed blobs are verified on their plain bytes: the fingerprint is of the content, not of its seal.
+    with store.open(version.sha256, name=document.name) as blob:
+        try:
+            outcome = verify(blob, expected)
+        except Corrupted:
+            return Check(document.id, version.number, True, False, ("sealed",), expected.as_dict(), None)
     return Check(document.id, version.number, outcome.changed, False, outcome.differing, expected.as_dict(),
                  outcome.actual.as_dict())
 

@@ -62,7 +62,7 @@ def import_zip(*, session: Session, store_dir: Path, folder_id: int, source: byt
                     with session.begin_nested():
                         target = ensure_path(session, folder, item.folders, actor)
                         with item.open() as reader:
-                            blob = store.stage(reader, name=item.path, max_bytes=max_bytes)
+                            blob = store.stage(reader, name=item.path, max_bytes=max_bytes, session=session)
                         version = put(session, store, target, item.name, blob, actor, source="zip",
                                       source_ref=item.path)
                 except BaseException as exc:

@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["flowdesk.database"] = database
     org_directory.install(database)  # assignment strategies (leader(), role(), ...) resolve against this org
     search_sources.install()  # documents and records index themselves as they change
+    settings.install_store_key()  # every download reads the file store through its at-rest keys
 
     i18n.compile_catalogs()
     babel.init_app(app, locale_selector=i18n.select_locale)
@@ -72,6 +73,7 @@ def _register_blueprints(app: Flask) -> None:
         access_admin,
         admin,
         admin_categories,
+        admin_filestore,
         admin_workcal,
         auth,
         calendar,
@@ -99,7 +101,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (auth, inbox, processes, tasks, instances, designer, admin, proxies, records, record_types,
                    access_admin, collab_notices, collab_messages, outbox_admin, calendar, calendar_feed,
-                   admin_workcal, admin_categories, task_moves, search, printouts, documents, documents_files, documents_upload,
+                   admin_workcal, admin_categories, admin_filestore, task_moves, search, printouts, documents, documents_files, documents_upload,
                    documents_admin, documents_settings):
         app.register_blueprint(module.bp)
     # The API authenticates with bearer tokens, not the session cookie, so CSRF does not apply to it.

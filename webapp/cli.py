@@ -21,6 +21,7 @@ def _database(settings: Settings):
     from search import sources
     install(database)  # assignment strategies (leader(), role(), ...) resolve against this org, as in the app
     sources.install()  # records and documents written here reach the search index, as in the app
+    settings.install_store_key()  # blobs written or read here use the file store's at-rest keys, as in the app
     return database
 
 

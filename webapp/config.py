@@ -1,7 +1,10 @@
 """Every setting of Flowdesk, with its environment override."""
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +27,26 @@ def _secret_key(var_dir: Path) -> str:
     key = secrets.token_hex(32)
     path.write_text(key)
     path.chmod(0o600)
+    return key
+
+
+class ConfigError(ValueError):
+    """A setting from the environment is unusable; the message names the variable."""
+
+
+def parse_store_key(value: str, variable: str = "FLOWDESK_STORE_KEY") -> bytes:
+    """Decode a 32-byte store key written as 64 hex digits or base64, or raise ConfigError naming the variable."""
+    text = value.strip()
+    if re.fullmatch(r"[0-9a-fA-F]{64}", text):
+        return bytes.fromhex(text)
+    try:
+        key = base64.b64decode(text.replace("-", "+").replace("_", "/"), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != 32:
+        raise ConfigError(f"{variable} must be a 32-byte key written as 64 hex digits or base64 (44 characters); "
+                          "make one with: python -c \"import os, base64; print(base64.b64encode(os.urandom(32))"
+                          ".decode())\"")
     return key
 
 
@@ -54,6 +77,21 @@ class Settings:
     mail_from: str = "Flowdesk <flowdesk@localhost>"
     base_url: str = "http://127.0.0.1:5000"
     outbox_lease_seconds: float = 300.0
+    # The file store's at-rest key (hex or base64 of 32 bytes) and older keys kept only to decrypt while rotating.
+    store_key: str = ""
+    store_previous_keys: tuple[str, ...] = ()
+
+    @property
+    def store_dir(self) -> Path:
+        """Return the folder of the file store (attachments and documents)."""
+        return self.var_dir / "files"
+
+    def install_store_key(self):
+        """Make this process read (and, when switched on, write) the file store with the configured keys."""
+        from documents import atrest
+        key = parse_store_key(self.store_key) if self.store_key else None
+        previous = [parse_store_key(k, "FLOWDESK_STORE_PREVIOUS_KEYS") for k in self.store_previous_keys]
+        return atrest.install(self.store_dir, key, previous_keys=previous)
 
     def delivery(self):
         """Return what the outbox delivery needs of these settings."""
@@ -71,8 +109,9 @@ class Settings:
         from instances.worker import Worker
         from search import sources
         sources.install()  # text extracted by the worker reaches the index in the same transaction
+        self.install_store_key()  # extraction reads sealed blobs; the at-rest job seals and unseals them
         return Worker(database, interval=self.worker_interval, max_attempts=self.worker_max_attempts,
-                      jobs=[*make_jobs(self.delivery()), *document_jobs(self.var_dir / "files")])
+                      jobs=[*make_jobs(self.delivery()), *document_jobs(self.store_dir)])
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -100,9 +139,17 @@ class Settings:
             mail_from=env.get("FLOWDESK_MAIL_FROM", "Flowdesk <flowdesk@localhost>"),
             base_url=env.get("FLOWDESK_BASE_URL", f"http://127.0.0.1:{env.get('PORT', '5000')}"),
             outbox_lease_seconds=float(env.get("FLOWDESK_OUTBOX_LEASE_SECONDS", "300")),
+            store_key=env.get("FLOWDESK_STORE_KEY", "").strip(),
+            store_previous_keys=tuple(k.strip() for k in env.get("FLOWDESK_STORE_PREVIOUS_KEYS", "").split(",")
+                                      if k.strip()),
         )
         for key, value in overrides.items():
             setattr(settings, key, value)
         if not settings.secret_key:
             settings.secret_key = _secret_key(settings.var_dir)
+        # Checked at startup, so a mistyped key stops the process with the variable's name, not a later upload.
+        if settings.store_key:
+            parse_store_key(settings.store_key)
+        for key in settings.store_previous_keys:
+            parse_store_key(key, "FLOWDESK_STORE_PREVIOUS_KEYS")
         return settings

@@ -166,7 +166,7 @@ def download(message_id: int, attachment_id: int):
             attachment = attachments.get_or_raise(session=session, attachment_id=attachment_id)
         except (NotFound, AttachmentError):
             abort(404)
-    return send_file(attachments.blob_path(store_dir=store_dir(), attachment=attachment),
+    return send_file(attachments.blob_source(store_dir=store_dir(), attachment=attachment),
                      mimetype=attachment.content_type, as_attachment=True, download_name=attachment.file_name)
 
 

@@ -129,7 +129,7 @@ def attachment(attachment_id: int):
             _visible_or_404(session, row.instance_id)
         elif row.created_by != current_user.username:
             abort(404)
-        path = attachments.blob_path(store_dir=store_dir(), attachment=row)
+        path = attachments.blob_source(store_dir=store_dir(), attachment=row)  # plain bytes even if sealed
     return send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.file_name,
                      max_age=0)
 
