@@ -84,6 +84,9 @@ def _register_blueprints(app: Flask) -> None:
         documents,
         documents_admin,
         documents_files,
+        documents_links,
+        documents_preview,
+        documents_protect,
         documents_settings,
         documents_upload,
         inbox,
@@ -102,7 +105,8 @@ def _register_blueprints(app: Flask) -> None:
     for module in (auth, inbox, processes, tasks, instances, designer, admin, proxies, records, record_types,
                    access_admin, collab_notices, collab_messages, outbox_admin, calendar, calendar_feed,
                    admin_workcal, admin_categories, admin_filestore, task_moves, search, printouts, documents, documents_files, documents_upload,
-                   documents_admin, documents_settings):
+                   documents_admin, documents_preview, documents_protect, documents_links,
+                   documents_settings):
         app.register_blueprint(module.bp)
     # The API authenticates with bearer tokens, not the session cookie, so CSRF does not apply to it.
     csrf.exempt(api.bp)

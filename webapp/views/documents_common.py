@@ -165,15 +165,15 @@ def move_targets(session, *, exclude_path: str | None = None) -> list[tuple[int,
     return sorted(((f.id, paths[f.id]) for f in rows), key=lambda pair: pair[1].casefold())
 
 
-def content_disposition(name: str) -> str:
-    """Return an attachment Content-Disposition with an ASCII fallback and the UTF-8 name (RFC 6266 / 5987)."""
+def content_disposition(name: str, disposition: str = "attachment") -> str:
+    """Return a Content-Disposition (attachment or inline) with an ASCII fallback and the UTF-8 name (RFC 6266/5987)."""
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     plain = "".join(c if c.isprintable() and c not in '"\\;' else "_" for c in plain).strip() or "download"
     if plain.startswith("."):
         plain = "download" + plain
     if plain == name:
-        return f'attachment; filename="{plain}"'
-    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
+        return f'{disposition}; filename="{plain}"'
+    return f"{disposition}; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def trail_context(session, folder: DocFolder) -> dict:

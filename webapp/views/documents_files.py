@@ -10,7 +10,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from documents import access, folders, library, links, moves, recycle, versions
 from documents.library_errors import LibraryError, PasswordRequired, WrongPassword
-from documents.models import DocLibrary
+from documents.models import DocLibrary, DocVersion
 from records.models import Record, RecordType
 
 from ..db import command, query
@@ -27,6 +27,7 @@ from .documents_common import (
     trail_context,
     upload_limit,
 )
+from .documents_preview import preview_of
 
 bp = Blueprint("documents_files", __name__, url_prefix="/documents/files")
 install(bp)
@@ -60,7 +61,9 @@ def render_document(document_id: int, *, errors: dict | None = None, check=None,
         context = {"document": document, "versions": listed, "folder": folder, "library": lib,
                    "library_label": library_label(lib, names), "trail": folders.trail(session, folder),
                    "names": names, "actions": set(access.action_names(access.actions_on(session, me(), folder))),
-                   "links": _link_rows(session, document_id), "errors": errors or {}, "check": check}
+                   "links": _link_rows(session, document_id), "errors": errors or {}, "check": check,
+                   "preview": preview_of(document, session.get(DocVersion, document.current_version_id)
+                                         if document.current_version_id else None)}
     return render_template("documents/document.html", **context), status
 
 

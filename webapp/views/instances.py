@@ -20,6 +20,7 @@ from ..db import command, query
 from ..diagrams import instance_svg
 from ..form_lookups import page_lookups
 from ..i18n import select_locale
+from .documents_links import linked_documents
 
 bp = Blueprint("instances", __name__, url_prefix="/instances")
 log = logging.getLogger("flowdesk.web")
@@ -106,6 +107,7 @@ def show(instance_id: int):
     with query() as session:
         instance = _visible_or_404(session, instance_id)
         context = instance_context(session, instance)
+        context["linked"] = linked_documents(session, "instance", instance_id)
         if current_user.is_admin and instance.status in ("running", "incident"):
             from .task_moves import jump_targets  # task_moves imports this module: bind late
 

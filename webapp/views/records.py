@@ -19,6 +19,7 @@ from ..db import command, query
 from ..form_lookups import page_lookups, posted_values
 from ..i18n import select_locale
 from . import record_export
+from .documents_links import linked_documents
 from .record_display import display_context, list_columns
 
 bp = Blueprint("records", __name__, url_prefix="/records")
@@ -145,10 +146,11 @@ def show(key: str, record_id: int):
         context = display_context(session, view, [record, *[i for r in related for i in r.items]],
                                   current_user.actor)
         may_edit, may_delete = _may(session, "edit", record, view), _may(session, "delete", record, view)
+        linked = linked_documents(session, "record", record_id, editable=record.deleted_at is None)
     data = record_fields.visible_data(view, current_user.actor, record.data)
     return render_template("records/show.html", record=record, data=data, view=view, related=related,
                            empty_related=empty_related, processes=processes, history=history,
-                           may_edit=may_edit, may_delete=may_delete, **context)
+                           may_edit=may_edit, may_delete=may_delete, linked=linked, **context)
 
 
 def _may(session, what: str, record, view) -> bool:
