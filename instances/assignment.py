@@ -159,7 +159,19 @@ def _pick_node(element_id: str, info: dict, strategy: str) -> dict | None:
         raise EngineError(f"assignment: {exc}", element_id=element_id) from None
     if found != strategy or info.get("type") not in HUMAN_TASK_TYPES:
         return None
+    # On a countersign node the people picked are its members: always many.
+    many = many or bool(info.get("multi_instance"))
     return {"id": element_id, "name": info.get("name") or element_id, "many": many}
+
+
+def pick_collections(elements: dict, chosen: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Return the instance data that makes picked people the members of countersign nodes: {collection: names}."""
+    out = {}
+    for node_id, names in chosen.items():
+        collection = ((elements.get(node_id) or {}).get("multi_instance") or {}).get("collection")
+        if collection and names:
+            out[collection] = list(names)
+    return out
 
 
 def _in_model_order(elements: dict | None) -> dict:
@@ -178,17 +190,19 @@ def predefined_nodes(elements: dict) -> list[dict]:
     """Return every single-person step of a predefined process, whose people the initiator may change at start.
 
     Each is {"id", "name", "many", "optional": True, "default"}: left empty, the step keeps its modelled
-    assignment (`default` says what it is). Countersign steps keep their members, and steps already picked
-    (initiatorPicks, approverPicks) are not repeated.
+    assignment (`default` says what it is). On a countersign step the people given become its members
+    (one without a member list, counted by cardinality, keeps them). Steps already picked (initiatorPicks,
+    approverPicks) are not repeated.
     """
     out = []
     for node_id, info in _in_model_order(elements).items():
-        if info.get("type") not in HUMAN_TASK_TYPES or info.get("multi_instance"):
+        multi = info.get("multi_instance") or {}
+        if info.get("type") not in HUMAN_TASK_TYPES or (info.get("multi_instance") and not multi.get("collection")):
             continue
         if (info.get("properties") or {}).get(ASSIGNMENT):
             continue
-        default = info.get("assignee") or ", ".join([*(info.get("candidate_users") or []),
-                                                     *(info.get("candidate_groups") or [])]) or info.get("lane")
+        default = (f"${{{multi['collection']}}}" if multi else None) or info.get("assignee") or ", ".join(
+            [*(info.get("candidate_users") or []), *(info.get("candidate_groups") or [])]) or info.get("lane")
         out.append({"id": node_id, "name": info.get("name") or node_id, "many": True, "optional": True,
                     "default": default or ""})
     return out
@@ -277,6 +291,8 @@ def _picked(task: HumanTask) -> tuple[list[str], bool] | None:
         strategy, many = _pick_strategy(task.info)
     except ValueError as exc:
         raise EngineError(f"assignment: {exc}", element_id=task.element_id) from None
+    if task.multi_instance:
+        return None  # a countersign member: the picks became the node's collection, one member per task
     names = ((task.data or {}).get(PICKS_KEY) or {}).get(task.element_id)
     if not isinstance(names, list):
         return None

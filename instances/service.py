@@ -190,6 +190,7 @@ def start_instance(*, session: Session, key: str, actor: Actor, data: dict | Non
     runtime = definitions.runtime_for(session=session, version=version)
     now = utcnow()
     start_data = {**data, "initiator": actor.username, **({assignment.PICKS_KEY: chosen} if chosen else {}),
+                  **assignment.pick_collections(version.elements, chosen),
                   **(engine_route.members(steps) if steps else {})}
     try:
         with engine_command(session, actor) as command:
@@ -313,7 +314,8 @@ def complete_task(*, session: Session, work_item_id: int, actor: Actor, data: di
     chosen = _picks(picks, pick_nodes(elements=elements, element_id=item.element_id),
                     required=picks is not None and decision != "reject")
     if chosen:
-        data = {**data, assignment.PICKS_KEY: {**((instance.data or {}).get(assignment.PICKS_KEY) or {}), **chosen}}
+        data = {**data, assignment.PICKS_KEY: {**((instance.data or {}).get(assignment.PICKS_KEY) or {}), **chosen},
+                **assignment.pick_collections(elements, chosen)}
     if item.item is None and classify_decision(data) != "rejected" and any(h.kind == "cosign" for h in hanging):
         # Approved, but people added to sign after or beside the holder still decide before the step ends.
         return signers.holder_approved(session=session, item=item, instance=instance, open_items=open_items,

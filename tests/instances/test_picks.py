@@ -151,3 +151,38 @@ def test_picks_for_names_the_nodes_and_bad_values_name_the_element():
     with pytest.raises(Exception, match="flowdesk.pickCount must be one of one, many") as bad:
         assignment.approver_pick_nodes(elements, "a")
     assert bad.value.element_id == "b"
+
+
+def test_the_people_picked_for_a_countersign_node_are_its_members(org_db):
+    db = org_db
+    with db.command() as session:
+        version, _ = definitions.deploy(session=session, files=read_path(DATA / "picks" / "countersign_picks.bpmn"),
+                                        actor="designer")
+        assert service.pick_nodes(elements=version.elements) == [{"id": "review", "name": "Joint review", "many": True}]
+        assert service.pick_nodes(elements=version.elements, element_id="review") == [
+            {"id": "board", "name": "Board vote", "many": True}]
+        iid = service.start_instance(session=session, key="cs_picks", actor=actor(db, "wang.fang"), data={},
+                                     picks={"review": ["li.na", "zhao.lei"]}).id
+
+    def open_members(element: str) -> dict[str, int]:
+        with db.query() as session:
+            return {i.assignee: i.id for i in session.scalars(select(WorkItem).where(
+                WorkItem.instance_id == iid, WorkItem.status == "open", WorkItem.element_id == element))}
+
+    assert sorted(open_members("review")) == ["li.na", "zhao.lei"]  # one task each, not one shared task
+    with db.command() as session:
+        service.complete_task(session=session, work_item_id=open_members("review")["li.na"],
+                              actor=actor(db, "li.na"), decision="approve")
+    with db.command() as session:  # the last reviewer picks the board: its members, a majority decides
+        service.complete_task(session=session, work_item_id=open_members("review")["zhao.lei"],
+                              actor=actor(db, "zhao.lei"), decision="approve",
+                              picks={"board": ["zhang.wei", "he.jun", "xu.hui"]})
+    board = open_members("board")
+    assert sorted(board) == ["he.jun", "xu.hui", "zhang.wei"]
+    for who in ("zhang.wei", "he.jun"):
+        with db.command() as session:
+            service.complete_task(session=session, work_item_id=board[who], actor=actor(db, who), decision="approve")
+    with db.query() as session:
+        assert session.get(ProcessInstance, iid).status == "completed"
+    with db.command() as session, pytest.raises(InvalidInput, match="choose who handles"):
+        service.start_instance(session=session, key="cs_picks", actor=actor(db, "wang.fang"), data={}, picks={})

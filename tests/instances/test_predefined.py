@@ -84,3 +84,21 @@ def test_a_portal_account_is_never_picked_even_through_the_service(org_db):
     with pytest.raises(InvalidInput) as err:
         start(org_db, key, {"manager": ["acme.portal"]})
     assert err.value.details["field"] == "picks.manager" and "acme.portal" in str(err.value)
+
+
+def test_the_initiator_changes_the_members_of_a_countersign_step(org_db):
+    db = org_db
+    from tests.conftest import DATA
+    files = {"all.bpmn": (DATA / "countersign" / "all.bpmn").read_bytes(),
+             "process.json": json.dumps({"model_type": "predefined"}).encode()}
+    with db.command() as session:
+        version, _ = definitions.deploy(session=session, files=files, actor="designer")
+        nodes = {n["id"]: n for n in service.pick_nodes(elements=version.elements, model_type="predefined")}
+        assert nodes["sign_all"]["many"] and nodes["sign_all"]["default"] == "${approvers}"
+        iid = service.start_instance(session=session, key=version.key, actor=ALICE,
+                                     data={"approvers": ["bob", "carol"]}, picks={"sign_all": ["li.na", "zhao.lei"]}).id
+    assert waiting(db, iid) == [("sign_all", "li.na"), ("sign_all", "zhao.lei")]
+    with db.command() as session:  # left empty, the modelled members decide
+        other = service.start_instance(session=session, key=version.key, actor=ALICE,
+                                       data={"approvers": ["bob", "carol"]}, picks={}).id
+    assert waiting(db, other) == [("sign_all", "bob"), ("sign_all", "carol")]
