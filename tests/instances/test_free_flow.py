@@ -17,7 +17,7 @@ from instances.errors import InvalidInput
 from instances.models import HistoryEvent, ProcessInstance
 from org.demo import load_demo
 from org.directory import install
-from tests.conftest import ROOT
+from tests.conftest import DATA, ROOT
 
 from .test_returns import items, open_item, waiting
 
@@ -185,3 +185,29 @@ def test_the_generated_model_is_plain_bpmn():
     xml = engine_route.route_bpmn("p", "<P & Q>", route, start_form="f.json", task_form=None).decode()
     assert 'name="&lt;P &amp; Q&gt;"' in xml and "${step_2_result.outcome == 'approved'}" in xml
     assert 'camunda:collection="${route_step_2}"' in xml and 'camunda:formKey' in xml
+
+
+def test_an_end_event_marked_rejected_ends_the_request_as_rejected(flow):
+    db = flow
+    model = DATA / "approvals" / "rejected_end.bpmn"
+    with db.command() as session:
+        definitions.deploy(session=session, files=read_path(model), actor="admin")
+        vetoed = service.start_instance(session=session, key="rejected_end", actor=WANG,
+                                        data={"approvers": ["li.na", "zhao.lei"]}).id
+        passed = service.start_instance(session=session, key="rejected_end", actor=WANG,
+                                        data={"approvers": ["li.na"]}).id
+    decide(db, vetoed, "sign", "zhao.lei", "reject")
+    decide(db, passed, "sign", "li.na")
+    assert (status(db, vetoed), status(db, passed)) == ("rejected", "completed")
+
+
+def test_the_modelling_guide_shows_the_models_the_tests_deploy():
+    guide = (ROOT / "docs" / "modelling.md").read_text(encoding="utf-8")
+    section = guide.split("`flowdesk.outcome` on an end event", 1)[1]
+    block = [line.strip() for line in section.split("```xml", 1)[1].split("```", 1)[0].strip().splitlines()]
+    model = (DATA / "approvals" / "rejected_end.bpmn").read_text(encoding="utf-8")
+    assert len(block) > 3 and all(line in model for line in block), block
+    free = guide.split("## Free flow", 1)[1]
+    shown = json.loads("{" + free.split("```json", 1)[1].split("```", 1)[0].strip() + "}")
+    shipped = json.loads((ROOT / "bpmn" / "general_approval" / "process.json").read_text(encoding="utf-8"))
+    assert shown == {"model_type": shipped["model_type"], "route": shipped["route"]}
