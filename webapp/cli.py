@@ -334,6 +334,26 @@ def serve(settings: Settings, host: str | None, port: int | None, no_worker: boo
     run_server(settings, host=host or settings.host, port=port or settings.port, with_worker=not no_worker)
 
 
+@main.command("layout")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def layout(files: tuple[Path, ...]):
+    """Add a diagram layout (BPMN DI) to BPMN files that have none, laid out automatically, in place."""
+    from diagrams.di_writer import with_layout
+    from diagrams.errors import DiagramError
+
+    for path in files:
+        try:
+            before = path.read_bytes()
+            after = with_layout(path.name, before)
+        except (DiagramError, ValueError, UnicodeDecodeError) as exc:
+            raise CommandFailed(f"{path}: {exc}") from None
+        if after == before:
+            click.echo(f"{path}: has a layout already")
+        else:
+            path.write_bytes(after)
+            click.echo(f"{path}: layout added")
+
+
 @main.group()
 def search():
     """Look after the search index."""
