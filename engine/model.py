@@ -271,6 +271,7 @@ def _add_bpmn(deployment: _Deployment, name: str, tree) -> None:
         seen.add(element_id)
         deployment.locations.setdefault(element_id, (name, node.sourceline))
     _check_countersign(root, name)
+    deployment.issues.extend(_flow_reference_issues(root, name))
     dialect.normalize(tree, name, deployment.issues)
     for element_id, info in dialect.element_metadata(tree, name).items():
         if element_id in deployment.elements and deployment.elements[element_id]["file"] != name:
@@ -291,6 +292,27 @@ def _add_bpmn(deployment: _Deployment, name: str, tree) -> None:
         error = _model_error(exc, name, deployment)
         deployment.issues.append(dict(severity="warning", file=name, element_id=error.element_id,
                                       reason=f"kept as documentation only: {error.reason}"))
+
+
+def _flow_reference_issues(root, file_name: str) -> list[dict]:
+    """Name every incoming/outgoing reference to a sequence flow that does not exist, as an error.
+
+    SpiffWorkflow follows sequenceFlow elements only: a task whose outgoing flow is missing silently ends
+    its path there, so the rest of the route never runs. Such a model is kept but cannot be started.
+    """
+    issues = []
+    for process in root.iter(dialect.bpmn("process")):
+        flows = {f.get("id") for f in process.iter(dialect.bpmn("sequenceFlow"))}
+        for node in process.iter():
+            for ref in (*node.findall(dialect.bpmn("incoming")), *node.findall(dialect.bpmn("outgoing"))):
+                name = (ref.text or "").strip()
+                if name and name not in flows:
+                    kind = dialect.local_name(ref)
+                    issues.append(dict(severity="error", file=file_name, element_id=node.get("id"),
+                                       line=ref.sourceline, reason=f"its {kind} flow '{name}' is not a sequence "
+                                                                   "flow of the process (a missing or misspelt "
+                                                                   "flow would end the route here)"))
+    return issues
 
 
 def _check_countersign(root, file_name: str) -> None:

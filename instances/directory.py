@@ -25,6 +25,9 @@ class Directory(Protocol):
     def superiors(self, username: str, levels: int) -> list[str]:
         """Return up to `levels` superiors, nearest first."""
 
+    def leader_of(self, code: str) -> str | None:
+        """Return the leader of the department with this code; for one without, the nearest above it."""
+
     def members(self, kind: str, code: str) -> list[str]:
         """Return the active members of a role, department, position or group."""
 
@@ -50,6 +53,9 @@ class EmptyDirectory:
 
     def superiors(self, username: str, levels: int) -> list[str]:
         return []
+
+    def leader_of(self, code: str) -> str | None:
+        return None
 
     def members(self, kind: str, code: str) -> list[str]:
         return []

@@ -41,6 +41,18 @@ class OrgDirectory:
                 department = department.parent
             return None
 
+    def leader_of(self, code: str) -> str | None:
+        with self.database.query() as session:
+            department = session.scalar(select(Department).where(Department.code == code))
+            seen: set[int] = set()
+            while department is not None and department.id not in seen:
+                seen.add(department.id)
+                leader = department.leader
+                if leader is not None and leader.status == "active" and leader.kind == "staff":
+                    return leader.username
+                department = department.parent
+            return None
+
     def superiors(self, username: str, levels: int) -> list[str]:
         out: list[str] = []
         current = username

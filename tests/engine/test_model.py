@@ -7,6 +7,7 @@ from engine.errors import EngineError, ModelError
 from engine.model import compile_model
 from engine.runtime import ProcessRuntime
 from engine.services import default_registry
+from tests.conftest import DATA
 
 NAMESPACES = (
     'xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" '
@@ -323,3 +324,10 @@ def test_executable_model_with_unsupported_constructs_is_refused():
     error = refused({"main.bpmn": bpmn(USER_TASK, extra=store)})
     assert error.file_name == "main.bpmn"
     assert "Ledger" in error.reason
+
+
+def test_a_reference_to_a_missing_sequence_flow_is_an_error_that_names_the_element():
+    model = compile_model({"d.bpmn": (DATA / "bpmn" / "dangling_flow.bpmn").read_bytes()})
+    problems = {(i["element_id"], i["severity"]) for i in model.report()["issues"]}
+    assert problems == {("approve", "error"), ("archive", "error")}
+    assert "f_missing" in next(i["reason"] for i in model.blocking_issues if i["element_id"] == "approve")

@@ -55,6 +55,7 @@ def test_strategies_for_a_staff_member(org_db):
     assert found["t_field"].assignee == "sun.li"
     assert found["t_vars"].assignee == "li.na" and found["t_vars"].candidate_users == ["li.na"]
     assert found["t_nested"].assignee == "zhang.wei"  # li.na leads sales: her leader is office's
+    assert found["t_dept_leader"].assignee == "zhao.lei"  # the finance department's leader, by its code
 
 
 def test_leader_of_a_leader_is_the_parent_departments_leader(org_db):
@@ -73,6 +74,11 @@ def test_org_directory_queries(org_db):
         org.set_status(session=session, user=org.get_user_or_raise(session=session, username="wu.qiang"),
                        status="left")
     assert found.members("department", "hr") == ["zhou.min"]
+    assert found.leader_of("finance") == "zhao.lei" and found.leader_of("nope") is None
+    with org_db.command() as session:  # a leader who left: the department above answers
+        org.set_status(session=session, user=org.get_user_or_raise(session=session, username="zhao.lei"),
+                       status="left")
+    assert found.leader_of("finance") == "zhang.wei"
     with pytest.raises(ValueError):
         found.members("planet", "x")
 
