@@ -32,7 +32,8 @@ def kind_of(prop: dict) -> str:
         items = prop.get("items") if isinstance(prop.get("items"), dict) else {}
         if items.get("type") == "object":
             return "table"
-        return "multichoice" if "enum" in items else "json"
+        # Choices from the schema's enum, or several departments of the organisation.
+        return "multichoice" if "enum" in items or items.get("format") == "department" else "json"
     if isinstance(prop.get("x-dictionary"), str):
         return "dictionary"
     if isinstance(prop.get("x-reference"), str):

@@ -171,8 +171,8 @@ def _choices(kind: str, prop: dict, lookups: Lookups | None) -> list[tuple] | No
         return lookups.dictionary_options(prop["x-dictionary"])
     if kind == "user":
         return lookups.user_options()
-    if kind == "department":
-        return lookups.department_options()
+    if kind == "department" or (kind == "multichoice" and (prop.get("items") or {}).get("format") == "department"):
+        return lookups.department_options()  # one department, or several (an array of department codes)
     if kind == "reference":
         # Optional in the protocol: a picker lists the records one may choose when there are few enough.
         options = getattr(lookups, "record_options", None)

@@ -197,6 +197,10 @@ def lookup_error(kind: str, prop: dict, value, lookups: Lookups) -> FieldError |
         return FieldError("user", detail=value)
     elif kind == "department" and lookups.department_exists(value) is False:
         return FieldError("department", detail=value)
+    elif kind == "multichoice" and (prop.get("items") or {}).get("format") == "department" and isinstance(value, list):
+        unknown = next((v for v in value if lookups.department_exists(v) is False), None)
+        if unknown is not None:
+            return FieldError("department", detail=unknown)
     elif kind == "reference" and lookups.record_readable(prop["x-reference"], value) is False:
         return FieldError("reference", detail=f"#{value}")
     return None

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from forms.schema import FormError, check, clean, validate
+from forms.kinds import kind_of
+from forms.schema import FormError, check, clean, fields, validate
 
 MONEY = {"type": "string", "format": "money", "x-currency": "CNY"}
 
@@ -177,3 +178,14 @@ def test_null_means_no_value_and_required_fields_must_have_one():
 def test_validate_returns_the_checked_data():
     schema = {"type": "object", "properties": {"m": MONEY, "t": {"type": "integer", "x-computed": "2 * 21"}}}
     assert validate(schema, {"m": "5", "t": 1}) == {"m": "5.00", "t": 42}
+
+
+def test_several_departments_are_picked_from_the_organisation(lookups):
+    prop = {"type": "array", "items": {"type": "string", "format": "department"}, "minItems": 1}
+    assert kind_of(prop) == "multichoice"
+    [field] = fields({"type": "object", "properties": {"seats": prop}}, lookups)
+    assert field.options == [("sales", "Sales / 销售部"), ("hr", "HR / 人力资源部")]  # the organisation's, no enum
+    assert _one(prop, ["sales", "hr"], lookups) == (["sales", "hr"], None)
+    error = _one(prop, ["sales", "moon"], lookups)[1]
+    assert error.code == "department" and "moon" in error.message
+    assert _posted(prop, ["hr", "sales"], lookups) == (["hr", "sales"], None)
