@@ -404,13 +404,17 @@ def demo(settings: Settings):
     if meetings:
         click.echo(f"demo calendar: {meetings} meetings, calls and visits this week")
     from .demo_customers import load_demo_customer_processes
+    from .demo_documents import load_demo_documents
     from .demo_office import load_demo_office
     with database.command() as session:
         office = load_demo_office(session)
     with database.command() as session:
+        office += load_demo_documents(session)
+    with database.command() as session:
         customer_work = load_demo_customer_processes(session)
     if office or customer_work:
-        click.echo(f"demo processes: {office} office requests (expenses, trips, overtime, purchases, loans) and "
+        click.echo(f"demo processes: {office} office requests (expenses, trips, overtime, purchases, loans, "
+                   "documents, regulations, projects) and "
                    f"{customer_work} customer processes (complaints, leads, credit, service, contracts, care)")
     click.echo(f"demo organisation: {people} people" + (f"; {started} demo requests started" if started else ""))
     click.echo(f"demo logins (password '{org_demo.DEMO_PASSWORD}' for all):")
