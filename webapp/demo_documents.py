@@ -11,12 +11,9 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from definitions import service as definitions
-from definitions.errors import DefinitionNotFound
-from forms import schema as forms
-from instances import returns, service
-from instances.models import ProcessInstance, WorkItem
-from org import service as org
+from instances.models import ProcessInstance
+
+from .demo_steps import start_request, take_step
 
 KEYS = ("outgoing_document", "incoming_document", "rules_countersign", "project_initiation")
 
@@ -163,40 +160,6 @@ REQUESTS: list[tuple[str, str, dict, list[tuple]]] = [
 ]
 
 
-def _actor(session: Session, username: str):
-    return org.actor_for(org.get_user_or_raise(session=session, username=username))
-
-
-def _form(session: Session, key: str, name: str | None) -> dict | None:
-    if not name:
-        return None
-    version = definitions.get_startable_or_raise(session=session, key=key)
-    text = version.file_map().get(name)
-    return forms.load_schema(text, name) if text else None
-
-
-def _open(session: Session, instance_id: int, element: str, username: str) -> WorkItem:
-    for item in service.list_open_work_items(session=session, instance_id=instance_id):
-        if item.element_id == element and (item.assignee == username or username in (item.candidate_users or [])):
-            return item
-    raise LookupError(f"demo documents: no open {element} task for {username} in request {instance_id}")
-
-
-def _step(session: Session, key: str, instance: ProcessInstance, step: tuple) -> None:
-    if step[0] == "return":
-        _, username, element, comment = step
-        item = _open(session, instance.id, element, username)
-        returns.return_task(session=session, work_item_id=item.id, actor=_actor(session, username), to="initiator",
-                            comment=comment)
-        return
-    element, username, data, comment = step
-    item = _open(session, instance.id, element, username)
-    schema = _form(session, key, item.form_key)
-    checked = forms.validate(schema, data, context=instance.data) if schema else data
-    service.complete_task(session=session, work_item_id=item.id, actor=_actor(session, username), data=checked,
-                          comment=comment if comment is not None else data.get("comment"))
-
-
 def load_demo_documents(session: Session) -> int:
     """Start the demo document requests in different states, once; return how many were started."""
     found = session.scalar(select(func.count()).select_from(ProcessInstance)
@@ -205,14 +168,10 @@ def load_demo_documents(session: Session) -> int:
         return 0
     started = 0
     for key, username, data, steps in REQUESTS:
-        try:
-            version = definitions.get_startable_or_raise(session=session, key=key)
-        except DefinitionNotFound:
+        instance = start_request(session, key, username, data)
+        if instance is None:
             continue  # that process is not deployed here
-        schema = _form(session, key, definitions.start_form_key(version))
-        checked = forms.validate(schema, data) if schema else data
-        instance = service.start_instance(session=session, key=key, actor=_actor(session, username), data=checked)
         started += 1
         for step in steps:
-            _step(session, key, instance, step)
+            take_step(session, key, instance, step)
     return started
