@@ -54,6 +54,10 @@ def progress_from_history(events: list[dict], open_items: list[dict], waiting: d
             # A new round of a looped task has no finisher yet; its count still tells the earlier rounds.
             entry.update(state="active", started=at, ended=None, duration_s=None, actor=None)
             entry["assignees"] = _people(details) or entry["assignees"]
+            # The way into a step that is still open is a flow taken too (a gateway's branch, say).
+            flow = details.get("flow")
+            if flow and str(flow) not in flows:
+                flows.append(str(flow))
         elif kind == "task_completed" and element_id:
             _entry(elements, element_id)["actor"] = event.get("actor")
         elif kind == "task_cancelled" and element_id:

@@ -39,6 +39,7 @@ class HumanTask:
     item: Any = None
     item_key: Any = None
     multi_instance: bool = False
+    flow: str | None = None  # the sequence flow the route took into this task, for the progress view
 
 
 @dataclass
@@ -299,8 +300,17 @@ class ProcessRuntime:
             out.append(HumanTask(id=str(task.id), element_id=element_id,
                                  name=task.task_spec.bpmn_name or info.get("name") or element_id,
                                  lane=task.task_spec.lane, data=task.data, info=info,
-                                 item=item, item_key=item_key, multi_instance=multi))
+                                 item=item, item_key=item_key, multi_instance=multi,
+                                 flow=self._flow_into(task, element_id)))
         return out
+
+    def _flow_into(self, task, element_id: str) -> str | None:
+        """Return the sequence flow from the nearest modelled element before a task to it, if the model has one."""
+        source = task.parent
+        while source is not None and (_bpmn_id(source) is None or _bpmn_id(source) not in self.model.elements
+                                      or _bpmn_id(source) == element_id):
+            source = source.parent
+        return self._flows.get((_bpmn_id(source), element_id)) if source is not None else None
 
     def is_completed(self, workflow) -> bool:
         """Tell whether the instance has finished."""
@@ -382,15 +392,10 @@ class ProcessRuntime:
         entry = {"element_id": element_id, "type": info["type"], "task_id": str(task.id),
                  "state": TaskState.get_name(task.state).lower()}
         report.completed.append(entry)
-        source = task.parent
-        while source is not None and (_bpmn_id(source) is None or _bpmn_id(source) not in self.model.elements
-                                      or _bpmn_id(source) == element_id):
-            source = source.parent
-        if source is not None:
-            flow = self._flows.get((_bpmn_id(source), element_id))
-            if flow:
-                entry["flow"] = flow
-                report.flows.append(flow)
+        flow = self._flow_into(task, element_id)
+        if flow:
+            entry["flow"] = flow
+            report.flows.append(flow)
 
     def _advance(self, workflow, report: StepReport) -> None:
         steps = 0

@@ -124,7 +124,7 @@ def _sync_work_items(session: Session, instance: ProcessInstance, runtime: Proce
                            + [WorkItemCandidate(kind="group", value=g) for g in item.candidate_groups])
         session.add(item)
         details = {"assignee": item.assignee, "candidate_users": item.candidate_users,
-                   "candidate_groups": item.candidate_groups}
+                   "candidate_groups": item.candidate_groups, **({"flow": task.flow} if task.flow else {})}
         if outcome and outcome["action"] == "exclude":
             details["excluded"] = [outcome["excluded"]]
         if refused:

@@ -267,3 +267,20 @@ def test_the_progress_diagram_renders(flow):
     assert progress["elements"]["leader_approval"]["state"] == "active"
     assert "to_leader_check" in progress["flows"]
     assert "<svg" in render_definition(bundle(KEY), KEY, lang="en")
+
+
+def test_the_branch_into_an_open_step_shows_as_taken(flow):
+    from diagrams import progress_from_history
+    from instances import service as instance_service
+
+    db = flow
+    iid = start(db, KEY, "chen.jing", claim("4200", "3800"))
+    approve(db, iid, "superior_approval", "liu.yang")
+    assert waiting(db, iid) == [("leader_approval", "li.na")]
+    with db.query() as session:
+        events = [{"type": h.type, "element_id": h.element_id, "actor": h.actor, "at": h.at,
+                   "details": h.details or {}} for h in instance_service.list_history(session=session, instance_id=iid)]
+    taken = progress_from_history(events, [])["flows"]
+    created = [e for e in events if e["type"] == "task_created" and e["element_id"] == "leader_approval"]
+    into_leader = created[-1]["details"]["flow"]
+    assert into_leader in taken  # the gateway's branch to the open leader step, before anyone decided it
