@@ -160,12 +160,12 @@ def _effective(schema: dict, shown: set[str]) -> dict:
             out["properties"][name] = prop
             continue
         kind = kind_of(prop)
-        if name not in shown or "x-computed" in prop or (kind not in PLAIN and kind != "table"):
+        # A computed value is judged by its own keywords too: a total of -9.8 hours is refused, not stored.
+        if name not in shown or (kind not in PLAIN and kind != "table"):
             out["properties"][name] = {}
         elif kind == "table":
             items = {k: v for k, v in prop["items"].items() if k not in ("properties", "required")}
-            items["properties"] = {c: (p if kind_of(p) in PLAIN and "x-computed" not in p else {})
-                                   for c, p in columns(prop).items()}
+            items["properties"] = {c: (p if kind_of(p) in PLAIN else {}) for c, p in columns(prop).items()}
             out["properties"][name] = {**prop, "items": items}
         else:
             out["properties"][name] = prop

@@ -62,3 +62,12 @@ def test_a_computed_expression_that_fails_does_not_break_the_form():
     assert clean(form, {"n": 0}) == ({"n": 0, "big": ""}, {})
     data, errors = clean(form, {"n": 10**7})
     assert errors == {} and "big" not in data and data["x"] == 0.000001
+
+
+def test_a_computed_value_is_held_to_its_own_limits():
+    schema = {"type": "object", "properties": {
+        "start": {"type": "number"}, "end": {"type": "number"},
+        "hours": {"type": "number", "minimum": 0.5, "maximum": 24, "x-computed": "end - start"}}}
+    assert clean(schema, {"start": 9, "end": 12.5}) == ({"start": 9, "end": 12.5, "hours": 3.5}, {})
+    _data, errors = clean(schema, {"start": 18, "end": 8.2})
+    assert errors["hours"].code == "minimum"  # end before start: refused, not stored as -9.8 hours
