@@ -1,4 +1,5 @@
-"""Demo office requests: expense claims, trips, overtime, purchases and loans in different states.
+"""Demo office requests: expense claims, trips, overtime, purchases, loans, assets and office supplies in
+different states.
 
 `load_demo_office` expects the demo organisation (org.demo) and the shipped bundles in bpmn/ to be deployed,
 and the organisation directory to be installed (the CLI does both), so the assignment strategies find people.
@@ -10,14 +11,12 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from definitions import service as definitions
-from definitions.errors import DefinitionNotFound
-from forms import schema as forms
-from instances import returns, service
-from instances.models import ProcessInstance, WorkItem
-from org import service as org
+from instances.models import ProcessInstance
 
-KEYS = ("expense_reimbursement", "business_trip", "overtime", "purchase_request", "loan_advance")
+from .demo_steps import start_request, take_step
+
+KEYS = ("expense_reimbursement", "business_trip", "overtime", "purchase_request", "loan_advance", "asset_borrowing",
+        "office_supplies")
 
 
 def _day(offset: int) -> str:
@@ -51,6 +50,18 @@ def _purchase(subject: str, kind: str, department: str, reason: str, *rows: tupl
 def _loan(kind: str, amount: str, purpose: str, repay_in: int, payee: str, method: str = "expense_offset") -> dict:
     return {"loan_type": kind, "amount": amount, "purpose": purpose, "repayment_date": _day(repay_in),
             "repayment_method": method, "payee_name": payee}
+
+
+def _assets(kind: str, reason: str, *rows: tuple[str, str | None, int, str], return_in: int | None = None) -> dict:
+    return {"kind": kind, "reason": reason, **({"return_date": _day(return_in)} if return_in is not None else {}),
+            "items": [{"name": name, **({"asset_tag": tag} if tag else {}), "quantity": qty, "purpose": purpose}
+                      for name, tag, qty, purpose in rows]}
+
+
+def _supplies(urgency: str, *rows: tuple[str, int, str, str]) -> dict:
+    return {"urgency": urgency, "needed_by": _day(3),
+            "items": [{"item": item, "quantity": qty, "unit": unit, "unit_price": price}
+                      for item, qty, unit, price in rows]}
 
 
 APPROVE = {"decision": "approve"}
@@ -116,41 +127,28 @@ REQUESTS: list[tuple[str, str, dict, list[tuple]]] = [
     ("loan_advance", "liu.yang",
      _loan("project", "12000", "经销商大会场地定金", 45, "刘洋", "transfer"),
      [("superior_approval", "li.na", APPROVE, "同意")]),
+    ("asset_borrowing", "wang.fang",
+     _assets("borrowing", "华东区客户培训会演示", ("投影仪", "FD-PJ-003", 1, "客户培训演示"), ("插线板", None, 2, "会场供电"),
+             return_in=10),
+     [("leader_approval", "li.na", APPROVE, None),
+      ("issue_assets", "song.jia", {"issued_date": _day(-1), "handed_over": "投影仪 FD-PJ-003 一台，插线板两个"}, None)]),
+    ("asset_borrowing", "gao.yu",
+     _assets("requisition", "新员工入职工位配置", ("显示器 Dell P2422H", "FD-MN-118", 1, "开发工位双屏")),
+     [("leader_approval", "he.jun", APPROVE, "同意"),
+      ("issue_assets", "admin", {"issued_date": _day(-3), "handed_over": "显示器 FD-MN-118 一台"}, None)]),
+    ("asset_borrowing", "lin.xue",
+     _assets("borrowing", "展会现场拍摄", ("Camera / 相机", "FD-CAM-002", 1, "展台拍摄"), return_in=20), []),
+    ("office_supplies", "liu.yang",
+     _supplies("normal", ("A4 复印纸", 2, "包", "25.00"), ("中性笔", 10, "支", "3.50")),
+     [("hand_out", "song.jia", {"handed_out_date": _day(0), "handed_out": "all"}, None)]),
+    ("office_supplies", "hu.yan",
+     _supplies("urgent", ("HP 硒鼓 CF226A", 2, "个", "420.00")),
+     [("leader_approval", "xu.hui", {"decision": "reject"}, "库存还有两个硒鼓，请先领用库存")]),
+    ("office_supplies", "emma.chen",
+     _supplies("normal", ("Notebooks / 笔记本", 5, "本", "12.80"), ("Sticky notes / 便利贴", 4, "本", "6.00")),
+     [("hand_out", "admin", {"handed_out_date": _day(-2), "handed_out": "all"}, None),
+      ("confirm_receipt", "emma.chen", {"received_date": _day(-2), "receipt": "complete"}, None)]),
 ]
-
-
-def _actor(session: Session, username: str):
-    return org.actor_for(org.get_user_or_raise(session=session, username=username))
-
-
-def _form(session: Session, key: str, name: str | None) -> dict | None:
-    if not name:
-        return None
-    version = definitions.get_startable_or_raise(session=session, key=key)
-    text = version.file_map().get(name)
-    return forms.load_schema(text, name) if text else None
-
-
-def _open(session: Session, instance_id: int, element: str, username: str) -> WorkItem:
-    for item in service.list_open_work_items(session=session, instance_id=instance_id):
-        if item.element_id == element and (item.assignee == username or username in (item.candidate_users or [])):
-            return item
-    raise LookupError(f"demo office: no open {element} task for {username} in request {instance_id}")
-
-
-def _step(session: Session, key: str, instance: ProcessInstance, step: tuple) -> None:
-    if step[0] == "return":
-        _, username, element, comment = step
-        item = _open(session, instance.id, element, username)
-        returns.return_task(session=session, work_item_id=item.id, actor=_actor(session, username), to="initiator",
-                            comment=comment)
-        return
-    element, username, data, comment = step
-    item = _open(session, instance.id, element, username)
-    schema = _form(session, key, item.form_key)
-    checked = forms.validate(schema, data, context=instance.data) if schema else data
-    service.complete_task(session=session, work_item_id=item.id, actor=_actor(session, username), data=checked,
-                          comment=comment)
 
 
 def load_demo_office(session: Session) -> int:
@@ -161,14 +159,10 @@ def load_demo_office(session: Session) -> int:
         return 0
     started = 0
     for key, username, data, steps in REQUESTS:
-        try:
-            version = definitions.get_startable_or_raise(session=session, key=key)
-        except DefinitionNotFound:
+        instance = start_request(session, key, username, data)
+        if instance is None:
             continue  # that process is not deployed here
-        schema = _form(session, key, definitions.start_form_key(version))
-        checked = forms.validate(schema, data) if schema else data
-        instance = service.start_instance(session=session, key=key, actor=_actor(session, username), data=checked)
         started += 1
         for step in steps:
-            _step(session, key, instance, step)
+            take_step(session, key, instance, step)
     return started

@@ -11,7 +11,8 @@ from forms import schema as forms
 from .common import bundle
 
 KEYS = ["expense_reimbursement", "business_trip", "overtime", "purchase_request", "loan_advance",
-        "outgoing_document", "incoming_document", "rules_countersign", "project_initiation"]
+        "outgoing_document", "incoming_document", "rules_countersign", "project_initiation", "asset_borrowing",
+        "office_supplies"]
 NODE = re.compile(r'<bpmn:(userTask|serviceTask|exclusiveGateway|startEvent|endEvent|boundaryEvent)\s+id="([^"]+)"'
                   r'[^>]*?name="([^"]*)"', re.S)
 
