@@ -171,5 +171,6 @@ def test_documents_are_found_and_a_folder_narrows_the_search(crm, db, login):
 def test_any_owner_narrows_the_hits(crm, login, client):
     page = login("wang.fang").get("/search/?q=投诉&owner=hu.yan").get_data(as_text=True)
     assert hits(page) == [("article", "投诉处理规定")]
+    assert "胡燕 · changed" in page  # the owner by name, not user name
     api = sign_in(client, "wang.fang")
     assert [h["title"] for h in api.get("/search?q=投诉&owner=wang.fang").get_json()["items"]] == ["星河贸易"]

@@ -12,6 +12,7 @@ from werkzeug.routing import BuildError
 from documents import folders
 from documents.access import folder_clause
 from documents.models import DocFolder
+from org.models import User
 from search import service, sources
 from search.errors import SearchError
 
@@ -103,9 +104,12 @@ def index():
                                         folder_id=folder["id"] if folder else None, owner=owner)
             except SearchError as exc:
                 problem = problem_text(exc)
+        owners = sorted({hit.owner for hit in hits})
+        names = dict(session.execute(select(User.username, User.display_name).where(User.username.in_(owners)))
+                     .all()) if owners else {}
     status = 400 if (problem or errors) else 200
     return render_template("search/index.html", text=text, kind=kind, mine=mine, page=page, hits=hits, more=more,
-                           folder=folder, owner=owner,
+                           folder=folder, owner=owner, names=names,
                            problem=problem, errors=errors, hit_url=hit_url, kinds=sources.KINDS,
                            args={k: v for k, v in request.args.items() if k != "page"},
                            any_kind={k: v for k, v in request.args.items() if k not in ("page", "kind")},
