@@ -54,12 +54,12 @@ def _document_bytes(session, name: str) -> bytes | None:
                                        actor=current_user.actor)
     except LibraryError:
         abort(404)  # missing or not readable: the same answer, so nothing is revealed
-    data = b""
+    data = bytearray()
     for chunk in opened.chunks:
         data += chunk
         if len(data) > MAX_INPUT:
             raise OutputError(_("The %(what)s file is too large.", what=name), details={"field": name})
-    return data
+    return bytes(data)
 
 
 def _send(sheet: Sheet, fmt: str, file_name: str, template: bytes | None) -> Response:
