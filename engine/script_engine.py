@@ -69,8 +69,8 @@ class FlowdeskScriptEngine(PythonScriptEngine):
         """Call a registered operation for a service task."""
         try:
             result = self.operations.call(operation_name, operation_params or {}, task.data)
-        except EngineError as exc:
-            raise ServiceError(exc.reason, element_id=_element(task)) from None
+        except EngineError as exc:  # details (e.g. the form field an operation refuses) reach the page
+            raise ServiceError(exc.reason, element_id=_element(task), details=exc.details) from None
         # Spiff's stock service task expects a JSON text; ours takes the value itself.
         return result if not isinstance(result, bytes | bytearray) else json.loads(result)
 

@@ -42,6 +42,12 @@ def validate(schema: dict, data: dict, *, lookups: Lookups = UNKNOWN, context: d
     return checked
 
 
+def defaults(schema: dict) -> dict:
+    """Return the `default` of each top-level field that has a plain one, to fill a new form with."""
+    return {name: prop["default"] for name, prop in (schema.get("properties") or {}).items()
+            if isinstance(prop, dict) and isinstance(prop.get("default"), str | int | float | bool)}
+
+
 def check(schema: dict, posted: dict, *, lookups: Lookups = UNKNOWN,
           context: dict | None = None) -> tuple[dict, dict[str, FieldError]]:
     """Read posted text and check it; return (data, errors) with every field's first problem."""

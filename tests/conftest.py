@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import date
 
 os.environ.setdefault("FLOWDESK_TEST_CHEAP_HASHES", "1")  # before org.passwords is imported
 from pathlib import Path
@@ -19,6 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 CORPUS = ROOT.parent / "shared" / "corpus" / "bpmn"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# Years the generic tests' fixed leave dates (2026-12) and today's fall in: the demo balances cover them.
+LEAVE_YEARS = tuple(range(2026, max(2026, date.today().year) + 2))
 
 
 def postgres_available() -> bool:

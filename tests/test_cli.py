@@ -6,6 +6,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from database import Database
+from org import service as org
 from tests.conftest import DATA, ROOT
 from webapp.cli import main
 
@@ -22,14 +24,21 @@ def cli(tmp_path, monkeypatch):
         return result.output
 
     run("db", "upgrade")
+    database = Database(f"sqlite:///{tmp_path / 'cli.db'}")
+    with database.command() as session:  # the people of the shell's requests: attendance records name them
+        for username in ("alice", "bob", "carol"):
+            org.save_user(session=session, username=username, display_name=username.title())
+    database.dispose()
     return run
 
 
 def test_a_leave_request_from_the_shell(cli):
     assert "leave_request v1 deployed" in cli("deploy", str(ROOT / "bpmn" / "leave_request"))
     assert "unchanged" in cli("deploy", str(ROOT / "bpmn" / "leave_request"))
-    out = cli("start", "leave_request", "--as", "alice", "--data", json.dumps(
-        {"leave_type": "annual", "start_date": "2026-12-01", "end_date": "2026-12-02", "days": 2, "manager": "bob"}))
+    annual = {"leave_type": "annual", "start_date": "2026-12-01", "end_date": "2026-12-02", "manager": "bob"}
+    refused = cli("start", "leave_request", "--as", "alice", "--data", json.dumps(annual), ok=False)
+    assert "no annual leave balance for 2026" in refused  # HR keeps none for alice: nothing is started
+    out = cli("start", "leave_request", "--as", "alice", "--data", json.dumps({**annual, "leave_type": "sick"}))
     assert "started instance 1" in out and "-> bob" in out
     tasks = json.loads(cli("tasks", "--as", "bob", "--json"))
     assert [t["name"] for t in tasks] == ["Manager approval / 主管审批"]

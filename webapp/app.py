@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     return app
 
 
-PORTAL_BLUEPRINTS = ("records", "auth", "bootstrap")
+PORTAL_BLUEPRINTS = ("records", "auth", "bootstrap", "portal")
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -75,6 +75,7 @@ def _register_blueprints(app: Flask) -> None:
         admin_categories,
         admin_filestore,
         admin_workcal,
+        attendance,
         auth,
         calendar,
         calendar_feed,
@@ -92,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
         inbox,
         instances,
         outbox_admin,
+        portal,
         printouts,
         processes,
         proxies,
@@ -106,7 +108,7 @@ def _register_blueprints(app: Flask) -> None:
                    access_admin, collab_notices, collab_messages, outbox_admin, calendar, calendar_feed,
                    admin_workcal, admin_categories, admin_filestore, task_moves, search, printouts, documents, documents_files, documents_upload,
                    documents_admin, documents_preview, documents_protect, documents_links,
-                   documents_settings):
+                   documents_settings, portal, attendance):
         app.register_blueprint(module.bp)
     # The API authenticates with bearer tokens, not the session cookie, so CSRF does not apply to it.
     csrf.exempt(api.bp)
@@ -138,6 +140,11 @@ def _register_helpers(app: Flask, database: Database) -> None:
         endpoint = request.endpoint or ""
         if endpoint == "inbox.index":
             return redirect(url_for("records.index"))
+        if endpoint == "records.new" and (request.view_args or {}).get("key") == "complaint":
+            # A complaint from the portal runs through complaint handling; a bare record would reach nobody.
+            if current_user.files_complaints:
+                return redirect(url_for("portal.new_complaint"))
+            abort(403)
         if endpoint.split(".", 1)[0] in PORTAL_BLUEPRINTS or endpoint in ("static", "health", "calendar_feed.feed"):
             return None
         abort(403)

@@ -391,13 +391,17 @@ def demo(settings: Settings):
             click.echo(line)
     with database.command() as session:
         people = org_demo.load_demo(session=session)
-    with database.command() as session:
-        started = demo_data.load_demo_requests(session=session)
-    from records.demo import load_demo_records
+    from records.demo import load_demo_leave_balances, load_demo_records
     with database.command() as session:
         customers = load_demo_records(session=session)
     if customers:
         click.echo(f"demo customers: {customers}, with contacts, contracts, orders, payments and a complaint")
+    with database.command() as session:  # before the demo leave requests, which are checked against them
+        balances = load_demo_leave_balances(session=session)
+    if balances:
+        click.echo(f"demo leave balances: {balances} (annual leave of everyone for this year and the next)")
+    with database.command() as session:
+        started = demo_data.load_demo_requests(session=session)
     from collab.calendar.demo import load_demo_events
     with database.command() as session:
         meetings = load_demo_events(session=session)

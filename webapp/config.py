@@ -77,6 +77,8 @@ class Settings:
     mail_from: str = "Flowdesk <flowdesk@localhost>"
     base_url: str = "http://127.0.0.1:5000"
     outbox_lease_seconds: float = 300.0
+    # The department (code) whose leader dispatches complaints customers register on the portal.
+    portal_complaint_department: str = "service"
     # The file store's at-rest key (hex or base64 of 32 bytes) and older keys kept only to decrypt while rotating.
     store_key: str = ""
     store_previous_keys: tuple[str, ...] = ()
@@ -139,6 +141,7 @@ class Settings:
             mail_from=env.get("FLOWDESK_MAIL_FROM", "Flowdesk <flowdesk@localhost>"),
             base_url=env.get("FLOWDESK_BASE_URL", f"http://127.0.0.1:{env.get('PORT', '5000')}"),
             outbox_lease_seconds=float(env.get("FLOWDESK_OUTBOX_LEASE_SECONDS", "300")),
+            portal_complaint_department=env.get("FLOWDESK_PORTAL_COMPLAINT_DEPARTMENT", "").strip() or "service",
             store_key=env.get("FLOWDESK_STORE_KEY", "").strip(),
             store_previous_keys=tuple(k.strip() for k in env.get("FLOWDESK_STORE_PREVIOUS_KEYS", "").split(",")
                                       if k.strip()),

@@ -23,9 +23,11 @@ def _day(offset: int) -> str:
 
 
 def _outgoing(title: str, kind: str, body: str, recipients: list[str], *, countersign: list[str] | None = None,
-              copy: list[str] | None = None, urgency: str = "normal", security: str = "internal") -> dict:
+              copy: list[str] | None = None, urgency: str = "normal", security: str = "internal",
+              external: str | None = None) -> dict:
     return {"title": title, "document_type": kind, "urgency": urgency, "security_level": security,
             "main_recipients": recipients, **({"copy_recipients": copy} if copy else {}),
+            **({"external_recipients": external} if external else {}),
             "needs_countersign": "yes" if countersign else "no",
             **({"countersign_departments": countersign} if countersign else {}), "body": body}
 
@@ -61,6 +63,15 @@ HOLIDAY = ("<p>各部门：</p><p>根据国务院办公厅通知，现将元旦�
            "请各部门做好值班安排和安全检查。</p><p>特此通知。</p>")
 NUMBER = {"document_number": "飞达发〔2026〕18号", "published_on": _day(-6)}
 ARCHIVE = {"archive_no": "WS-2026-018", "retention": "30y", "archived_on": _day(-5), "location": "档案室 A-3"}
+SPRING_FESTIVAL = ("<p>Dear customers,</p><p>Our factory and warehouse in Shanghai close for the Spring Festival from "
+                   "6 to 16 February 2027. Orders confirmed by 15 January ship before the holiday; orders confirmed "
+                   "later ship from 18 February.</p><p>The service hotline stays open throughout, and urgent spare "
+                   "parts ship from the Hamburg and Singapore stock.</p><p>Kind regards,<br>Emma Chen, "
+                   "International Sales</p>")
+GIFTS = ("<h3>1. Scope</h3><p>Everyone who deals with customers, distributors or public hospitals outside China."
+         "</p><h3>2. Rules</h3><p>Gifts and hospitality may not exceed 500 CNY per person and occasion, and none "
+         "may be offered to a public official or during a tender. Every gift above 200 CNY is entered in the gift "
+         "register within five working days.</p>")
 
 
 # Each request: process, requester, start data, then the steps taken: (element, person, data, comment), or
@@ -76,6 +87,12 @@ REQUESTS: list[tuple[str, str, dict, list[tuple]]] = [
                "<p>为加快回款，自下季度起回款考核按合同约定账期执行，逾期30天以上的应收款不计入当期业绩。</p>",
                ["sales"], countersign=["finance", "hr"], copy=["office"]),
      [("department_review", "li.na", _ok("请财务和人力会签"), None), ("countersign", "zhao.lei", _ok("财务部同意"), None)]),
+    ("outgoing_document", "emma.chen",
+     _outgoing("Spring Festival 2027 shipping schedule for overseas customers", "letter", SPRING_FESTIVAL,
+               ["sales", "service"], security="public",
+               external="Acme Trading GmbH; Blue Harbor Hospital; all overseas distributors"),
+     [("department_review", "li.na", _ok("Approved. Please send it out before 15 December."), None),
+      ("leader_signoff", "zhang.wei", _ok("Approved for issue"), None)]),
     ("outgoing_document", "lin.xue",
      _outgoing("关于参加2027上海国际零售展的请示", "request",
                "<p>拟组织参加2027年3月上海国际零售展，预计费用18万元，妥否，请批示。</p>", ["office"], urgency="urgent"),
@@ -114,6 +131,15 @@ REQUESTS: list[tuple[str, str, dict, list[tuple]]] = [
      _incoming("关于征集2027年度重点客户服务案例的函", "中国客户服务协会", "中客协函〔2026〕112号", -1,
                "征集年度优秀客户服务案例，截止日期1月20日。"),
      []),
+    ("incoming_document", "song.jia",
+     _incoming("Blue Harbor Hospital supplier audit: notice and questionnaire", "Blue Harbor Hospital, Procurement",
+               "BHH-PROC-2026-117", -2,
+               "Blue Harbor Hospital will audit our service organisation on 14 January 2027 and asks for the "
+               "completed supplier questionnaire and our ISO 13485 certificate by 18 December.", "urgent"),
+     [("distribution", "zhang.wei", {"distribution": "handle", "handling_departments": ["sales", "service"],
+                                     "handle_by": _day(14),
+                                     "instructions": "Emma Chen coordinates with customer service; send me the "
+                                                     "questionnaire before it goes out."}, None)]),
     # 规章制度会签
     ("rules_countersign", "wu.qiang",
      _rules("员工考勤与休假管理制度（2027年修订）", "hr", "统一弹性工作制下的考勤口径，明确调休与年假的申请和审批流程。",
@@ -134,6 +160,12 @@ REQUESTS: list[tuple[str, str, dict, list[tuple]]] = [
             "<h3>1. Scope / 适用范围</h3><p>All staff and contractors / 全体员工及外包人员。</p>",
             ["sales", "finance", "hr", "service", "marketing"]),
      [("sign_all", "xu.hui", _no("客服坐席无法执行每90天强制改密，请调整"), None)]),
+    ("rules_countersign", "song.jia",
+     _rules("Gifts and hospitality policy for international sales", "business",
+            "Sets one limit for gifts and hospitality with overseas customers and distributors, in line with "
+            "their anti-bribery rules.", GIFTS, ["sales", "marketing", "finance"], rule="majority"),
+     [("sign_majority", "li.na", _ok("Agreed. Please add a register template."), None),
+      ("sign_majority", "guo.tao", _ok("Agreed"), None)]),
     # 项目立项
     ("project_initiation", "luo.bin",
      _project("CRM 移动端二期 / CRM mobile phase 2", "it_system", "tech", "luo.bin", "380000", 16,
@@ -157,6 +189,13 @@ REQUESTS: list[tuple[str, str, dict, list[tuple]]] = [
      [("leader_approval", "li.na", {"decision": "approve"}, None),
       ("finance_review", "zhao.lei", {"decision": "reject", "budget_source": "none", "comment": "预算外，明年再议"},
        "Not in the 2027 budget / 不在2027年预算内")]),
+    ("project_initiation", "david.lee",
+     _project("European hospital roadshow 2027", "marketing", "marketing", "david.lee", "240000", 10,
+              "Present the BM-12 monitor range to twelve hospital groups in Germany, the Netherlands and the "
+              "Nordics, and sign at least three distributor agreements.",
+              [("david.lee", "Project manager"), ("emma.chen", "Key accounts"), ("lin.xue", "Materials and events")]),
+     [("leader_approval", "guo.tao", {"decision": "approve", "comment": "Approved. Keep the travel within budget."},
+       None)]),
 ]
 
 

@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from instances.models import ProcessInstance
+from org.workcal_store import calendar_for_user
+from records.attendance import day_type
 
 from .demo_steps import start_request, take_step
 
@@ -39,6 +41,17 @@ def _trip(destination: str, purpose: str, start: int, end: int, cost: str, *, ab
 def _overtime(day: int, start: str, end: str, hours: float, day_type: str, reason: str, compensation: str) -> dict:
     return {"overtime_date": _day(day), "day_type": day_type, "start_at": f"{_day(day)}T{start}",
             "end_at": f"{_day(day)}T{end}", "overtime_hours": hours, "compensation": compensation, "reason": reason}
+
+
+def _on_the_calendar(session: Session, username: str, data: dict) -> dict:
+    """Move a demo overtime to the nearest earlier day the person's business calendar gives its day type."""
+    calendar = calendar_for_user(session=session, username=username)
+    asked = date.fromisoformat(data["overtime_date"])
+    earlier = (asked - timedelta(days=back) for back in range(60))
+    day = next((d for d in earlier if day_type(calendar, d)[0] == data["day_type"]), asked)
+    moved = day.isoformat()
+    return {**data, "overtime_date": moved, "day_type": day_type(calendar, day)[0], "start_at": moved + data["start_at"][10:],
+            "end_at": moved + data["end_at"][10:]}
 
 
 def _purchase(subject: str, kind: str, department: str, reason: str, *rows: tuple[str, str, int, str, str]) -> dict:
@@ -105,9 +118,9 @@ REQUESTS: list[tuple[str, str, dict, list[tuple]]] = [
     ("overtime", "luo.bin",
      _overtime(-1, "18:30", "22:00", 3.5, "workday", "CRM 2.0 上线前回归测试", "time_off"), []),
     ("overtime", "hu.yan",
-     _overtime(-10, "09:00", "17:00", 7, "holiday", "国庆期间值班处理客户投诉", "pay"),
+     _overtime(-10, "09:00", "17:00", 7, "rest_day", "周末值班处理客户紧急投诉", "pay"),
      [("superior_approval", "xu.hui", APPROVE, None),
-      ("hr_confirmation", "wu.qiang", {"decision": "approve", "confirmed_hours": 7}, "与考勤一致，按三倍计")]),
+      ("hr_confirmation", "wu.qiang", {"decision": "approve", "confirmed_hours": 7}, "与考勤一致，按两倍计")]),
     ("overtime", "gao.yu",
      _overtime(-2, "19:00", "23:30", 4.5, "workday", "个人学习新框架", "pay"),
      [("superior_approval", "he.jun", {"decision": "reject"}, "Self-study is not overtime / 个人学习不计加班")]),
@@ -159,6 +172,8 @@ def load_demo_office(session: Session) -> int:
         return 0
     started = 0
     for key, username, data, steps in REQUESTS:
+        if key == "overtime":
+            data = _on_the_calendar(session, username, data)
         instance = start_request(session, key, username, data)
         if instance is None:
             continue  # that process is not deployed here

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from attachments.errors import AttachmentError
 from collab.errors import CollabError
+from crm.errors import CrmError
 from definitions.errors import DefinitionError
 from documents.library_errors import LibraryError
 from engine.errors import EngineError
@@ -20,7 +21,13 @@ from search.errors import SearchError
 
 log = logging.getLogger("flowdesk.web")
 STATUS = {"invalid": 400, "not_found": 404, "conflict": 409, "forbidden": 403, "unauthorized": 401,
-          "too_many": 429, "too_large": 413}
+          "too_many": 429, "too_large": 413, "unavailable": 503}
+
+
+def refused_field(exc: InstanceError, schema: dict | None) -> str | None:
+    """Return the form field a process step refused a request for (a leave balance, the calendar), or None."""
+    field = (exc.details.get("details") or {}).get("field")
+    return field if isinstance(field, str) and field in ((schema or {}).get("properties") or {}) else None
 
 
 def wants_json() -> bool:
@@ -45,6 +52,7 @@ def register(app) -> None:
     @app.errorhandler(AttachmentError)
     @app.errorhandler(RecordError)
     @app.errorhandler(CollabError)
+    @app.errorhandler(CrmError)
     @app.errorhandler(LibraryError)
     @app.errorhandler(SearchError)
     def domain_error(exc):

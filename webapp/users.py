@@ -25,6 +25,8 @@ class SessionUser(UserMixin):
     actor: Actor
     superior: str | None
     kind: str = "staff"
+    portal_record_id: int | None = None
+    portal_modules: tuple[str, ...] = ()
 
     def get_id(self) -> str:
         """Return the id Flask-Login keeps in the session."""
@@ -34,6 +36,11 @@ class SessionUser(UserMixin):
     def is_portal(self) -> bool:
         """Tell whether this is a customer's or partner's portal account (records of their company only)."""
         return self.kind != "staff"
+
+    @property
+    def files_complaints(self) -> bool:
+        """Tell whether this is a customer's portal account whose admin enabled complaints (register and follow)."""
+        return self.kind == "customer" and self.portal_record_id is not None and "complaint" in self.portal_modules
 
     @property
     def is_admin(self) -> bool:
@@ -67,4 +74,5 @@ def from_model(user: User) -> SessionUser:
                        language=user.language,
                        department=user.department.name if user.department else "",
                        roles=frozenset(r.code for r in user.roles), actor=org.actor_for(user),
-                       superior=user.superior.username if user.superior else None, kind=user.kind or "staff")
+                       superior=user.superior.username if user.superior else None, kind=user.kind or "staff",
+                       portal_record_id=user.portal_record_id, portal_modules=tuple(user.portal_modules or ()))

@@ -14,7 +14,9 @@ from collab.config import DeliveryConfig
 from definitions import service as definitions
 from definitions.bundle import read_path
 from org import demo
-from tests.conftest import ROOT
+from records import service as records
+from records.demo import load_demo_leave_balances
+from tests.conftest import LEAVE_YEARS, ROOT
 
 
 @pytest.fixture
@@ -22,6 +24,9 @@ def org_db(db):
     """The test database with the demo organisation and leave_request deployed."""
     with db.command() as session:
         demo.load_demo(session=session)
+        records.install_core_types(session=session)  # the leave request writes attendance records
+        # Annual leave is checked against a balance: enough for the many requests of one person in these tests.
+        load_demo_leave_balances(session=session, years=LEAVE_YEARS, days=200)
         definitions.deploy(session=session, files=read_path(ROOT / "bpmn" / "leave_request"), actor="admin")
     return db
 

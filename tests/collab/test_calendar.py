@@ -322,7 +322,7 @@ def test_task_due_dates_approved_leave_and_customer_activities_show_without_bein
             service.complete_task(session=session, work_item_id=item.id, actor=actor(cal_db, who), decision="approve")
     with cal_db.command() as session:  # a task of li.na's due in the week, and a visit wang.fang logged
         other = service.start_instance(session=session, key="leave_request", actor=actor(cal_db, "liu.yang"),
-                                       data={**leave, "start_date": "2026-12-20", "end_date": "2026-12-20"})
+                                       data={**leave, "start_date": "2026-12-21", "end_date": "2026-12-21"})
         item = session.scalar(select(WorkItem).where(WorkItem.instance_id == other.id))
         item.due_at = shanghai(2026, 12, 4, 18)
     with cal_db.command() as session:

@@ -17,7 +17,9 @@ from database.migrate import upgrade
 from definitions import service as definitions
 from definitions.bundle import read_path
 from org import demo
-from tests.conftest import ROOT
+from records import service as records
+from records.demo import load_demo_leave_balances
+from tests.conftest import LEAVE_YEARS, ROOT
 from tests.e2e import browser_missing, find_chromium
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -61,6 +63,9 @@ def live_server(tmp_path_factory):
     definitions.clear_runtime_cache()  # definition ids restart in this database
     with database.command() as session:
         demo.load_demo(session=session)
+        records.install_core_types(session=session)  # the leave request writes attendance records
+        # Annual leave is checked against a balance: enough for the many requests of one person in these tests.
+        load_demo_leave_balances(session=session, years=LEAVE_YEARS, days=200)
         definitions.deploy(session=session, files=read_path(ROOT / "bpmn" / "leave_request"), actor="admin")
     settings = Settings(database_url=url, var_dir=tmp / "var", secret_key="e2e-secret", testing=False,
                         csrf_enabled=True)

@@ -142,7 +142,8 @@ def test_leave_request_from_start_to_hr_approval(live_server, new_context, artif
         assert "fd-mode-progress" in etree.fromstring(svg_text.encode()).get("class").split()
         for node in ("manager_approval", "hr_approval"):
             assert "fd-state-completed" in elements[node], (node, elements[node])
-        for flow in ("to_manager", "to_manager_decision", "manager_approved", "to_hr_decision", "hr_approved"):
+        for flow in ("to_assess", "to_manager", "to_manager_decision", "manager_approved", "to_hr_decision", "hr_approved",
+                     "to_approved"):
             assert "fd-taken" in elements[flow], (flow, elements[flow])
         for flow in ("manager_rejected", "hr_rejected"):
             assert "fd-muted" in elements[flow], (flow, elements[flow])

@@ -62,7 +62,8 @@ def test_leave_request_runs_to_approval_with_history(db):
     types = [h.type for h in history]
     assert types[0] == "instance_started" and types[-1] == "instance_completed"
     flows = [h.details.get("flow") for h in history if h.type == "element_completed" and h.details.get("flow")]
-    assert flows == ["to_manager", "to_manager_decision", "manager_approved", "to_hr_decision", "hr_approved"]
+    assert flows == ["to_assess", "to_manager", "to_manager_decision", "manager_approved", "to_hr_decision", "hr_approved",
+                     "to_approved"]
     done = [h for h in history if h.type == "task_completed"]
     assert [(h.actor, h.details["decision"], h.details["comment"]) for h in done] == [
         ("bob", "approved", "ok"), ("carol", "approved", None)]

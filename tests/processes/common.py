@@ -19,6 +19,7 @@ from instances.models import HistoryEvent, ProcessInstance, WorkItem
 from org import service as org
 from org.demo import load_demo
 from org.directory import install
+from records import service as records
 from tests.conftest import ROOT
 
 BPMN = ROOT / "bpmn"
@@ -38,6 +39,7 @@ def deploy(db, key: str, *, extra_users: tuple = ()) -> None:
     """Load the demo organisation (plus `extra_users` as save_user keyword dicts), deploy the bundle, install the directory."""
     with db.command() as session:
         load_demo(session=session)
+        records.install_core_types(session=session)  # processes write records (attendance, complaints, ...)
         for user in extra_users:
             org.save_user(session=session, user=None, **user)
         version, _ = definitions.deploy(session=session, files=bundle(key), actor="admin")

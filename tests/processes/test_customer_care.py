@@ -139,7 +139,7 @@ def test_the_demo_customer_processes_load_once_in_every_state(db):
     try:
         with db.command() as session:
             started = load_demo_customer_processes(session)
-        assert started == 19
+        assert started == 22
         with db.command() as session:
             assert load_demo_customer_processes(session) == 0  # once
         with db.query() as session:

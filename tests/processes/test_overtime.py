@@ -1,7 +1,7 @@
 """Overtime (加班申请): every route of bpmn/overtime through the service layer."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -11,6 +11,7 @@ from forms.schema import FormError
 from instances import directory
 from instances.errors import InvalidInput
 from instances.overdue import run_overdue_actions
+from org import workcal_store
 
 from .common import (
     act,
@@ -40,13 +41,23 @@ GAO = {"username": "tian.yu", "display_name": "田雨", "department": "tech", "p
 @pytest.fixture
 def flow(db):
     deploy(db, KEY, extra_users=(GAO,))
+    with db.command() as session:
+        workcal_store.add_exceptions(session=session, department=None, first="2027-01-01", kind="holiday",
+                                     name="元旦 / New Year's Day")
     yield db
     directory.set_directory(None)
 
 
+DAYS = {"workday": ("2026-12-03", "18:30"), "rest_day": ("2026-12-05", "09:00"), "holiday": ("2027-01-01", "09:00")}
+
+
 def overtime(hours: float = 3, day_type: str = "workday", **extra) -> dict:
-    return {"overtime_date": "2026-12-03", "day_type": day_type, "start_at": "2026-12-03T18:30",
-            "end_at": "2026-12-03T22:00", "overtime_hours": hours, "compensation": "time_off",
+    """An overtime request on a day of that type, starting after work on a workday, from 9:00 on a day off."""
+    day, clock = DAYS[day_type]
+    begin = datetime.fromisoformat(f"{day}T{clock}")
+    end = begin + timedelta(hours=min(hours, 16) + 0.5)  # a meal break is not overtime
+    return {"overtime_date": day, "day_type": day_type, "start_at": begin.isoformat(timespec="minutes"),
+            "end_at": end.isoformat(timespec="minutes"), "overtime_hours": hours, "compensation": "time_off",
             "reason": "版本上线前回归测试 / Regression tests before the release", "project": "CRM 2.0", **extra}
 
 

@@ -189,7 +189,7 @@ def test_a_task_form_can_hide_instance_fields_from_its_node(login, app, db):
     manager = login("li.na")
     task_id = _task_id(manager)
     page = manager.get(f"/tasks/{task_id}").get_data(as_text=True)
-    assert "家里有事" not in page and "Days" in page
+    assert "家里有事" not in page and "Working days" in page
     token = manager.post("/api/v1/auth/token", json={"username": "li.na", "password": "flowdesk-demo"}).get_json()
     task = manager.get(f"/api/v1/tasks/{task_id}", headers={"Authorization": f"Bearer {token['token']}"}).get_json()
     assert "reason" not in task["instance"]["data"] and task["instance"]["data"]["days"] == 3

@@ -9,9 +9,12 @@ from definitions import service as definitions
 from definitions.bundle import ACCEPTED_SUFFIXES, MAX_BUNDLE_BYTES, MAX_FILE_BYTES, read_zip, split_metadata
 from definitions.errors import DefinitionNotFound, InvalidDefinition
 from definitions.models import STATUSES
+from forms.schema import FieldError, FormError
 from instances import service
+from instances.errors import ProcessFailure
 
 from ..db import command, query
+from ..errors import refused_field
 from ..views.processes import refuse_picks
 from . import bp
 from .common import (
@@ -189,8 +192,15 @@ def start_instance(key: str):
     with command() as session:
         refuse_picks(session, service.pick_nodes(elements=version.elements, model_type=version.model_type), picks,
                      required=picks is not None)
-        instance = service.start_instance(session=session, key=key, actor=current.actor, data={**extra, **data},
-                                          business_key=business_key, picks=picks, route=body.get("route"))
+        try:
+            instance = service.start_instance(session=session, key=key, actor=current.actor,
+                                              data={**extra, **data}, business_key=business_key, picks=picks,
+                                              route=body.get("route"))
+        except ProcessFailure as exc:  # a step that checks the request names the field, like the form does
+            field = refused_field(exc, schema)
+            if field is None:
+                raise
+            raise FormError({field: FieldError("invalid", detail=exc.details.get("reason") or exc.message)}) from None
         out = {**instance_json(instance), "data": instance.data}
     location = url_for("api.get_instance", instance_id=out["id"])
     return jsonify(out), 201, {"Location": location}

@@ -12,11 +12,11 @@ from definitions import categories
 from definitions import service as definitions
 from forms import schema as forms
 from instances import service
-from instances.errors import InvalidInput
+from instances.errors import InvalidInput, ProcessFailure
 from org import service as org
 
 from ..db import command, query
-from ..errors import error_response
+from ..errors import error_response, refused_field
 from ..form_lookups import page_lookups, posted_values
 from ..uploads import save_uploads
 from . import start_route
@@ -163,6 +163,13 @@ def start(key: str):
                         raise
                     errors = {"route": forms.FieldError("invalid", detail=exc.message)}
                     raise _Refused() from None
+                except ProcessFailure as exc:
+                    # A step that checks the request (a leave balance, the business calendar) names the field.
+                    field = refused_field(exc, form_schema)
+                    if field is None:
+                        raise
+                    errors = {field: forms.FieldError("invalid", detail=exc.details.get("reason") or exc.message)}
+                    raise _Refused() from None
                 attachments.link(session=session, ids=[i for ids in uploads.values() for i in ids],
                                  actor=current_user.username, instance_id=instance.id)
                 instance_id = instance.id
@@ -173,6 +180,7 @@ def start(key: str):
             flash(_("Your request was submitted."), "success")
             return redirect(url_for("instances.show", instance_id=instance_id))
     elif schema:
+        values.update(forms.defaults(schema))
         if "manager" in schema.get("properties", {}) and current_user.superior:
             values["manager"] = current_user.superior
     with query() as session:
