@@ -374,6 +374,34 @@ def search_reindex(settings: Settings):
                f"article(s); {counts['removed']} stale entr{'y' if counts['removed'] == 1 else 'ies'} removed")
 
 
+@main.group()
+def docs():
+    """Generate the documentation derived from the shipped processes."""
+
+
+@docs.command("processes")
+@click.option("--check", is_flag=True, help="Write nothing; fail, listing them, when pages are missing or stale.")
+def docs_processes(check: bool):
+    """Write docs/processes/<key>.md and <key>.svg for every process in bpmn/: diagram, steps, roles, forms."""
+    from . import process_docs
+
+    pages = process_docs.generate()
+    where = process_docs.display_path(process_docs.OUT_DIR)
+    if check:
+        problems = process_docs.differences(pages)
+        if problems:
+            raise CommandFailed(f"{where} does not match bpmn/ (run `flowdesk docs processes`):\n  "
+                                + "\n  ".join(problems))
+        click.echo(f"{where}: {len(pages)} files up to date")
+        return
+    written = process_docs.write(pages)
+    for name in written:
+        click.echo(f"wrote {where}/{name}")
+    click.echo(f"{where}: {len(written)} file(s) written, {len(pages) - len(written)} unchanged")
+    for problem in process_docs.differences(pages):
+        click.echo(f"  {problem}")
+
+
 @main.command()
 @click.pass_obj
 def demo(settings: Settings):
