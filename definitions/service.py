@@ -243,6 +243,7 @@ def clear_runtime_cache() -> None:
         _RUNTIME_CACHE.clear()
         _FORM_CACHE.clear()
         _ELEMENTS_CACHE.clear()
+        _START_KEYS.clear()
 
 
 _ELEMENTS_CACHE: OrderedDict[tuple[str, int], dict] = OrderedDict()
@@ -291,6 +292,27 @@ def start_form_key(version: DefinitionVersion) -> str | None:
                 and info.get("form_key")):
             return info["form_key"]
     return None
+
+
+_START_KEYS: dict[tuple[str, int], str | None] = {}
+
+
+def start_form_key_for(*, session: Session, definition_id: int) -> str | None:
+    """Return the start form key of a version by id, cached: the task page and API ask on every completion."""
+    cache_key = (_bind_key(session), definition_id)
+    with _cache_lock:
+        if cache_key in _START_KEYS:
+            return _START_KEYS[cache_key]
+    primary = session.scalar(select(DefinitionVersion.primary_process_id).where(DefinitionVersion.id == definition_id))
+    elements = elements_for(session=session, definition_id=definition_id)
+    found = next((info["form_key"] for info in elements.values()
+                  if info.get("type") == "startEvent" and info.get("process_id") == primary and info.get("form_key")),
+                 None)
+    with _cache_lock:
+        if len(_START_KEYS) >= _RUNTIME_CACHE_SIZE:
+            _START_KEYS.clear()  # a few hundred ids: starting over is simpler than an order to keep
+        _START_KEYS[cache_key] = found
+    return found
 
 
 _FORM_CACHE: OrderedDict[tuple[str, int, str], dict | None] = OrderedDict()

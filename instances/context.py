@@ -28,6 +28,7 @@ class EngineCommand:
 
 
 _current: ContextVar[EngineCommand | None] = ContextVar("flowdesk_engine_command", default=None)
+_saving: ContextVar[Session | None] = ContextVar("flowdesk_saving_session", default=None)
 
 
 @contextmanager
@@ -44,3 +45,19 @@ def engine_command(session: Session, actor: Actor, instance_id: int | None = Non
 def current_command() -> EngineCommand | None:
     """Return the command the engine runs inside, or None outside one."""
     return _current.get()
+
+
+@contextmanager
+def saving_in(session: Session) -> Iterator[None]:
+    """Let lookups made while a command's results are saved (assignments, due dates) read in its session."""
+    token = _saving.set(session)
+    try:
+        yield
+    finally:
+        _saving.reset(token)
+
+
+def command_session() -> Session | None:
+    """Return the session of the running command, or of the command being saved; None outside both."""
+    command = _current.get()
+    return command.session if command is not None else _saving.get()

@@ -18,7 +18,7 @@ from engine.specs import classify_decision
 
 from . import assignment, mentions, notices
 from .actors import SYSTEM, Actor
-from .context import engine_command
+from .context import engine_command, saving_in
 from .directory import get_directory
 from .errors import Conflict, InstanceNotFound, InvalidInput, NotAllowed, ProcessFailure, WorkItemNotFound
 from .models import HistoryEvent, ProcessInstance, WorkItem, WorkItemCandidate
@@ -129,8 +129,9 @@ def _save(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, 
     """Write state, summary, history and work items of one command; the caller's transaction commits."""
     from . import operations  # operations imports this module: bind late
 
-    resolved, skipped = _resolve_new_tasks(session, instance, runtime, workflow, report, actor=actor, now=now,
-                                           open_items=open_items)
+    with saving_in(session):  # assignment strategies and due dates read in this transaction
+        resolved, skipped = _resolve_new_tasks(session, instance, runtime, workflow, report, actor=actor, now=now,
+                                               open_items=open_items)
     try:
         instance.state = runtime.dump(workflow)
     except EngineError as exc:
@@ -302,7 +303,7 @@ def complete_task(*, session: Session, work_item_id: int, actor: Actor, data: di
     if item.kind == "assist":  # a colleague asked for their input (协办) gives it
         return assists.give_help(session=session, item=item, instance=instance, actor=actor, data=data,
                                  comment=comment)
-    hanging = signers.attached(session, item)  # co-signers and helpers added to this task
+    hanging = signers.attached_among(open_items, item)  # co-signers and helpers added to this task
     if actor.username != SYSTEM.username:  # an overdue action decides even while help was asked for
         assists.refuse_while_waiting(item, hanging)
     elements = definitions.elements_for(session=session, definition_id=instance.definition_id)

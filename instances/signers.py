@@ -56,6 +56,13 @@ def attached(session: Session, item: WorkItem, kinds: tuple[str, ...] = ("cosign
     return [row for row in rows if (row.item or {}).get("of") == item.id]
 
 
+def attached_among(items: list[WorkItem], item: WorkItem, kinds: tuple[str, ...] = ("cosign", "assist")
+                   ) -> list[WorkItem]:
+    """Return the items hanging off a task among an instance's live items already loaded, in the order added."""
+    return sorted((i for i in items if i.kind in kinds and i.status in LIVE and (i.item or {}).get("of") == item.id),
+                  key=lambda i: i.id)
+
+
 def cosigners(session: Session, item: WorkItem) -> list[WorkItem]:
     """Return the live co-signers added to a single task, in the order they were added."""
     return attached(session, item, ("cosign",))

@@ -1,13 +1,16 @@
 """The organisation as a directory for assignment strategies (instances.directory.Directory)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from database import Database
 from instances import directory
+from instances.context import command_session
 
 from . import workcal, workcal_store
 from .errors import Invalid
@@ -17,19 +20,34 @@ MAX_LEVELS = 20
 
 
 class OrgDirectory:
-    """Answer who-reports-to-whom from the org tables; each call opens its own read session."""
+    """Answer who-reports-to-whom from the org tables, inside the running command's transaction when there is one."""
 
     def __init__(self, database: Database):
         self.database = database
 
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        """Yield the running command's session (no autoflush: half-built rows stay unflushed), else a read session.
+
+        Reading in the command's own transaction saves a connection and a BEGIN/ROLLBACK per lookup, and sees
+        the organisation as the command itself does.
+        """
+        session = command_session()
+        if session is not None:
+            with session.no_autoflush:
+                yield session
+            return
+        with self.database.query() as session:
+            yield session
+
     def superior(self, username: str) -> str | None:
         boss = aliased(User)
-        with self.database.query() as session:
+        with self._reading() as session:
             return session.scalar(select(boss.username).join(User, User.superior_id == boss.id)
                                   .where(User.username == username))
 
     def department_leader(self, username: str) -> str | None:
-        with self.database.query() as session:
+        with self._reading() as session:
             user = session.scalar(select(User).where(User.username == username))
             department = user.department if user is not None else None
             seen: set[int] = set()
@@ -42,7 +60,7 @@ class OrgDirectory:
             return None
 
     def leader_of(self, code: str) -> str | None:
-        with self.database.query() as session:
+        with self._reading() as session:
             department = session.scalar(select(Department).where(Department.code == code))
             seen: set[int] = set()
             while department is not None and department.id not in seen:
@@ -77,14 +95,14 @@ class OrgDirectory:
                 .join(WorkGroup, WorkGroup.id == group_member.c.group_id).where(WorkGroup.code == code)
         else:
             raise ValueError(f"unknown member kind {kind!r} (use one of {', '.join(directory.MEMBER_KINDS)})")
-        with self.database.query() as session:
+        with self._reading() as session:
             return list(session.scalars(query.order_by(User.username)))
 
     def active_users(self, usernames: list[str]) -> set[str]:
         names = sorted({name for name in usernames if name})
         if not names:
             return set()
-        with self.database.query() as session:
+        with self._reading() as session:
             # Staff only: a customer or partner portal account never handles, is copied or mentioned on
             # internal work.
             return set(session.scalars(select(User.username).where(User.username.in_(names),
@@ -96,7 +114,7 @@ class OrgDirectory:
             spec = workcal.parse_duration(duration)
             # Exceptions before the start cannot matter; two days back cover any zone's date of the start.
             since = (start if start.tzinfo else start.replace(tzinfo=timezone.utc)).date() - timedelta(days=2)
-            with self.database.query() as session:
+            with self._reading() as session:
                 calendar = workcal_store.calendar_for_user(session=session, username=person, since=since)
             return workcal.add_working_time(calendar, start, spec).astimezone(timezone.utc)
         except Invalid as exc:

@@ -7,8 +7,11 @@ from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from .models import AccessRule, Department, OrgRevision, Position, Role, RoleGrant, User, WorkGroup
+from .workcal_models import WorkCalendar, WorkCalendarException
 
-WATCHED = (User, Department, Position, Role, WorkGroup, RoleGrant, AccessRule)
+# Business calendars too: the working calendars counted from them are cached by revision.
+WATCHED = (User, Department, Position, Role, WorkGroup, RoleGrant, AccessRule, WorkCalendar, WorkCalendarException)
+MEMO = "flowdesk.org_revision"
 # Signing in touches these on every login; they do not change who may see what.
 USER_NOISE = frozenset({"last_login_at", "password_hash"})
 
@@ -16,6 +19,13 @@ USER_NOISE = frozenset({"last_login_at", "password_hash"})
 def current_revision(session: Session) -> int | None:
     """Return the organisation's revision, or None when the counter row is missing (then nothing is cached)."""
     return session.scalar(select(OrgRevision.value).where(OrgRevision.id == 1))
+
+
+def session_revision(session: Session) -> int | None:
+    """Return the revision as this session last read it (read once per session; a change in it reads again)."""
+    if MEMO not in session.info:
+        session.info[MEMO] = current_revision(session)
+    return session.info[MEMO]
 
 
 def _changes_org(obj) -> bool:
@@ -33,10 +43,15 @@ def _bump(session: Session, _context, _instances) -> None:
     """Bump the revision in the same transaction as any change to people, units, grants or rules."""
     touched = any(_changes_org(o) for o in session.new) or any(_changes_org(o) for o in session.deleted) \
         or any(_changes_org(o) for o in session.dirty if session.is_modified(o))
-    if not touched:
-        return
+    if touched:
+        bump(session)
+
+
+def bump(session: Session) -> None:
+    """Move the revision on, for a change the flush cannot see (a bulk statement)."""
     result = session.execute(update(OrgRevision).where(OrgRevision.id == 1).values(value=OrgRevision.value + 1))
     if result.rowcount == 0:
         # A counter created anew starts from the clock, so it never repeats a revision a cache still holds.
         session.execute(OrgRevision.__table__.insert().values(id=1, value=time.time_ns() // 1000 % 2_000_000_000))
     session.info.pop("flowdesk.org_index", None)
+    session.info.pop(MEMO, None)

@@ -1,6 +1,7 @@
 """Stored business calendars: the organisation's, departments' own, their exceptions, and the one each uses."""
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from audit import service as audit
 from database.base import utcnow
 
+from . import revision
 from . import service as org
 from .errors import Invalid, NotFound
 from .models import Department, User
@@ -30,6 +32,8 @@ from .workcal_models import WorkCalendar, WorkCalendarException
 # organisation's. A department calendar also uses the exceptions of the calendar it would otherwise use (public
 # holidays are entered once), unless `inherit_exceptions` is off; its own exception for a date wins.
 ORGANISATION = "organisation"
+MAX_CACHED_CALENDARS = 1_000
+_CALENDARS: OrderedDict = OrderedDict()  # (database, revision, username, since) -> WorkingCalendar, newest last
 DEFAULT_ZONE = "Asia/Shanghai"
 DEFAULT_WEEKDAYS = "12345"
 DEFAULT_PERIODS = (("09:00", "12:00"), ("13:00", "18:00"))
@@ -107,10 +111,24 @@ def calendar_for(*, session: Session, department: str | None = None, since: date
 
 
 def calendar_for_user(*, session: Session, username: str | None, since: date | None = None) -> WorkingCalendar:
-    """Return the calendar of a user's department; the organisation's for nobody or someone without one."""
+    """Return the calendar of a user's department; the organisation's for nobody or someone without one.
+
+    Every due date of a new task asks for one, so calendars are kept per organisation revision (a change to
+    people, departments or calendars moves it on) instead of being read again from five tables.
+    """
+    current = revision.session_revision(session)
+    key = (str(session.get_bind().url), current, username, since)
+    if current is not None and key in _CALENDARS:
+        _CALENDARS.move_to_end(key)
+        return _CALENDARS[key]
     code = session.scalar(select(Department.code).join(User, User.department_id == Department.id)
                           .where(User.username == username)) if username else None
-    return calendar_for(session=session, department=code, since=since)
+    found = calendar_for(session=session, department=code, since=since)
+    if current is not None:
+        _CALENDARS[key] = found
+        while len(_CALENDARS) > MAX_CACHED_CALENDARS:
+            _CALENDARS.popitem(last=False)
+    return found
 
 
 def _snapshot(row: WorkCalendar) -> dict:
@@ -198,6 +216,7 @@ def remove_exceptions(*, session: Session, department: str | None, first, last=N
     removed = session.execute(delete(WorkCalendarException).where(
         WorkCalendarException.calendar_id == row.id, WorkCalendarException.day.between(start, end))).rowcount
     if removed:
+        revision.bump(session)  # a bulk delete passes the flush by: cached calendars must still be dropped
         audit.log(session, action="work_calendar.exceptions_removed", object_type="work_calendar",
                   object_id=row.owner, before={"first": start.isoformat(), "last": end.isoformat()})
     return removed

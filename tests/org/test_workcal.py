@@ -253,3 +253,28 @@ def test_importing_exceptions_is_all_or_nothing(org_db):
         with org_db.command() as session, pytest.raises(Invalid) as caught:
             workcal_import.import_exceptions(session=session, department=None, data=data)
         assert caught.value.details["field"] == "file" and caught.value.details["reason"] == reason
+
+
+def test_a_person_s_cached_calendar_follows_every_change(org_db):
+    """calendar_for_user is cached by organisation revision: each kind of change must still be seen at once."""
+    def day_off(day: date) -> bool:
+        with org_db.query() as session:
+            return not workcal.is_working_day(workcal_store.calendar_for_user(session=session, username="gao.yu",
+                                                                              since=date(2026, 9, 1)), day)
+
+    assert not day_off(date(2026, 10, 5))
+    national_days(org_db)  # exceptions added
+    assert day_off(date(2026, 10, 5)) and not day_off(date(2026, 10, 10))
+    with org_db.command() as session:  # exceptions removed in bulk
+        assert workcal_store.remove_exceptions(session=session, department=None, first="2026-10-05",
+                                               last="2026-10-05") == 1
+    assert not day_off(date(2026, 10, 5))
+    with org_db.command() as session:  # the person's department gets a calendar of its own, six days a week
+        workcal_store.save_calendar(session=session, department="tech", zone="Asia/Shanghai", weekdays="123456",
+                                    periods=[["09:00", "18:00"]], inherit_exceptions=False)
+    assert not day_off(date(2026, 10, 3)) and day_off(date(2026, 10, 4))
+    with org_db.command() as session:  # the person moves to a department on the organisation's calendar
+        from org import service as org
+        org.save_user(session=session, user=org.get_user_or_raise(session=session, username="gao.yu"),
+                      username="gao.yu", display_name="高宇", department="sales")
+    assert day_off(date(2026, 10, 3)) and day_off(date(2026, 10, 2))

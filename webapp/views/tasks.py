@@ -53,9 +53,9 @@ def _context(session, task_id: int):
 
 def start_form(session, instance) -> dict | None:
     """Return the start form of the version an instance runs on."""
-    version = definitions.get_version_or_raise(session=session, definition_id=instance.definition_id)
-    return definitions.get_form(session=session, definition_id=version.id,
-                                form_key=definitions.start_form_key(version))
+    return definitions.get_form(session=session, definition_id=instance.definition_id,
+                                form_key=definitions.start_form_key_for(session=session,
+                                                                        definition_id=instance.definition_id))
 
 
 def task_schema(session, item, instance) -> dict | None:
