@@ -7,13 +7,17 @@ from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from .models import AccessRule, Department, OrgRevision, Position, Role, RoleGrant, User, WorkGroup
-from .workcal_models import WorkCalendar, WorkCalendarException
 
-# Business calendars too: the working calendars counted from them are cached by revision.
-WATCHED = (User, Department, Position, Role, WorkGroup, RoleGrant, AccessRule, WorkCalendar, WorkCalendarException)
+WATCHED: tuple[type, ...] = (User, Department, Position, Role, WorkGroup, RoleGrant, AccessRule)
 MEMO = "flowdesk.org_revision"
 # Signing in touches these on every login; they do not change who may see what.
 USER_NOISE = frozenset({"last_login_at", "password_hash"})
+
+
+def watch(*models: type) -> None:
+    """Have changes to more models move the revision on (business calendars register themselves)."""
+    global WATCHED
+    WATCHED = tuple(dict.fromkeys((*WATCHED, *models)))
 
 
 def current_revision(session: Session) -> int | None:

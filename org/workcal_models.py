@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from database.base import Base, JSONType, UTCDateTime, utcnow
 
+from . import revision
 from .models import Department
 
 EXCEPTION_KINDS = ("holiday", "workday")
@@ -52,3 +53,7 @@ class WorkCalendarException(Base):
     name: Mapped[str] = mapped_column(String(100), default="")
 
     calendar: Mapped[WorkCalendar] = relationship(back_populates="exceptions")
+
+
+# The working calendars counted from these are cached by organisation revision: a change must move it on.
+revision.watch(WorkCalendar, WorkCalendarException)
