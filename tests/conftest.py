@@ -81,8 +81,13 @@ def _empty(database: Database) -> None:
     clear_cache()
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     if database.dialect == "postgresql":
+        # DELETE with key checks off, in one round trip: TRUNCATE of sixty tables makes new files for each and
+        # took most of a second per test; the few rows a test leaves are gone in milliseconds this way.
         with database.engine.begin() as conn:
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            sequences = _pg_sequences(database, conn)
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica; "
+                                 + "; ".join(f'DELETE FROM "{t}"' for t in tables) + "; "
+                                 + "; ".join(f"SELECT setval('\"{s}\"', 1, false)" for s in sequences))
         return
     # Departments and users point at each other; SQLite only lifts key checks outside a transaction.
     raw = database.engine.raw_connection()
@@ -95,6 +100,17 @@ def _empty(database: Database) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         raw.close()
+
+
+_SEQUENCES: dict[str, list[str]] = {}
+
+
+def _pg_sequences(database: Database, conn) -> list[str]:
+    """The database's sequences, so ids restart at 1 in every test as they would in a new database."""
+    if database.url not in _SEQUENCES:
+        _SEQUENCES[database.url] = list(conn.execute(text(
+            "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = 'public'")).scalars())
+    return _SEQUENCES[database.url]
 
 
 def _has_sequence(cursor) -> bool:

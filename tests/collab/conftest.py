@@ -17,18 +17,23 @@ from org import demo
 from records import service as records
 from records.demo import load_demo_leave_balances
 from tests.conftest import LEAVE_YEARS, ROOT
+from tests.snapshots import prepared
 
 
 @pytest.fixture
 def org_db(db):
     """The test database with the demo organisation and leave_request deployed."""
+    prepared(db, "collab", _org_data)
+    return db
+
+
+def _org_data(db) -> None:
     with db.command() as session:
         demo.load_demo(session=session)
         records.install_core_types(session=session)  # the leave request writes attendance records
         # Annual leave is checked against a balance: enough for the many requests of one person in these tests.
         load_demo_leave_balances(session=session, years=LEAVE_YEARS, days=200)
         definitions.deploy(session=session, files=read_path(ROOT / "bpmn" / "leave_request"), actor="admin")
-    return db
 
 
 def free_port() -> int:

@@ -21,6 +21,7 @@ from org.demo import load_demo
 from org.directory import install
 from records import service as records
 from tests.conftest import ROOT
+from tests.snapshots import prepared
 
 BPMN = ROOT / "bpmn"
 
@@ -37,14 +38,17 @@ def form(key: str, name: str) -> dict:
 
 def deploy(db, key: str, *, extra_users: tuple = ()) -> None:
     """Load the demo organisation (plus `extra_users` as save_user keyword dicts), deploy the bundle, install the directory."""
-    with db.command() as session:
-        load_demo(session=session)
-        records.install_core_types(session=session)  # processes write records (attendance, complaints, ...)
-        for user in extra_users:
-            org.save_user(session=session, user=None, **user)
-        version, _ = definitions.deploy(session=session, files=bundle(key), actor="admin")
-        assert version.report.get("issues") == [], version.report
-        assert version.status == "published"
+    def build(database) -> None:
+        with database.command() as session:
+            load_demo(session=session)
+            records.install_core_types(session=session)  # processes write records (attendance, complaints, ...)
+            for user in extra_users:
+                org.save_user(session=session, user=None, **user)
+            version, _ = definitions.deploy(session=session, files=bundle(key), actor="admin")
+            assert version.report.get("issues") == [], version.report
+            assert version.status == "published"
+
+    prepared(db, f"process {key} {extra_users!r}", build)
     install(db)
 
 

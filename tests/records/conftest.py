@@ -11,6 +11,7 @@ from instances.actors import Actor
 from org import grants
 from org import service as org
 from records import service
+from tests.snapshots import prepared
 
 ANNA = Actor("anna", frozenset({"role:employee"}))
 BEN = Actor("ben", frozenset({"role:employee"}))
@@ -38,10 +39,14 @@ def load_org(session) -> None:
 @pytest.fixture
 def core(db):
     """A database with the organisation, the default grants and the core CRM record types."""
+    prepared(db, "records core", _core_data)
+    return db
+
+
+def _core_data(db) -> None:
     with db.command() as session:
         load_org(session)
         service.install_core_types(session=session)
-    return db
 
 
 @pytest.fixture

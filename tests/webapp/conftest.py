@@ -10,17 +10,12 @@ from org.grants import install_default_grants
 from records import service as records
 from records.demo import load_demo_leave_balances
 from tests.conftest import LEAVE_YEARS, ROOT
+from tests.snapshots import prepared
 from webapp.app import create_app
 from webapp.config import Settings
 
-_DEMO_CACHE: dict = {}
 
-
-@pytest.fixture
-def app(db, tmp_path):
-    """The web app on an emptied database holding the demo organisation and leave_request."""
-    settings = Settings(database_url=db.url, var_dir=tmp_path, secret_key="test-secret", testing=True,
-                        csrf_enabled=False)
+def _web_data(db) -> None:
     with db.command() as session:
         demo.load_demo(session=session)
         install_default_grants(session=session)
@@ -28,6 +23,14 @@ def app(db, tmp_path):
         # Annual leave is checked against a balance: enough for the many requests of one person in these tests.
         load_demo_leave_balances(session=session, years=LEAVE_YEARS, days=200)
         definitions.deploy(session=session, files=read_path(ROOT / "bpmn" / "leave_request"), actor="admin")
+
+
+@pytest.fixture
+def app(db, tmp_path):
+    """The web app on an emptied database holding the demo organisation and leave_request."""
+    settings = Settings(database_url=db.url, var_dir=tmp_path, secret_key="test-secret", testing=True,
+                        csrf_enabled=False)
+    prepared(db, "web", _web_data)
     application = create_app(settings)
     yield application
     application.extensions["flowdesk.database"].dispose()
