@@ -1,7 +1,6 @@
 """Deploy, version, publish and look up process definitions."""
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import re
@@ -315,6 +314,16 @@ def start_form_key_for(*, session: Session, definition_id: int) -> str | None:
     return found
 
 
+def _copy_json(value):
+    """Copy a parsed JSON value: its dicts and lists are new, its strings and numbers shared (they cannot change).
+    A form is copied on every task page and completion; deepcopy's memo and dispatch made that cost a millisecond."""
+    if isinstance(value, dict):
+        return {key: _copy_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(item) for item in value]
+    return value
+
+
 _FORM_CACHE: OrderedDict[tuple[str, int, str], dict | None] = OrderedDict()
 _FORM_CACHE_SIZE = 1024
 
@@ -330,7 +339,7 @@ def get_form(*, session: Session, definition_id: int, form_key: str | None) -> d
         if cache_key in _FORM_CACHE:
             # Versions are immutable, so a parsed and checked form stays valid; callers get a copy to mutate.
             cached = _FORM_CACHE[cache_key]
-            return copy.deepcopy(cached) if cached is not None else None
+            return _copy_json(cached) if cached is not None else None
     name = form_key.split(":", 1)[-1].strip()
     candidates = {name, f"{name}.json"}
     row = session.scalar(select(DefinitionFile).where(DefinitionFile.definition_id == definition_id,
@@ -340,7 +349,7 @@ def get_form(*, session: Session, definition_id: int, form_key: str | None) -> d
         _FORM_CACHE[cache_key] = schema
         while len(_FORM_CACHE) > _FORM_CACHE_SIZE:
             _FORM_CACHE.popitem(last=False)
-    return copy.deepcopy(schema) if schema is not None else None
+    return _copy_json(schema) if schema is not None else None
 
 
 def list_startable(*, session: Session) -> list[DefinitionVersion]:

@@ -22,7 +22,14 @@ from .context import engine_command, saving_in
 from .directory import get_directory
 from .errors import Conflict, InstanceNotFound, InvalidInput, NotAllowed, ProcessFailure, WorkItemNotFound
 from .models import HistoryEvent, ProcessInstance, WorkItem, WorkItemCandidate
-from .work_items import _lock_work_item, _open_items, _record_skips, _resolve_new_tasks, _sync_work_items
+from .work_items import (
+    LockedTask,
+    _lock_work_item,
+    _open_items,
+    _record_skips,
+    _resolve_new_tasks,
+    _sync_work_items,
+)
 
 MAX_DATA_BYTES = 1_000_000
 
@@ -252,11 +259,26 @@ def _load(runtime: ProcessRuntime, instance: ProcessInstance):
 def get_work_item_or_raise(*, session: Session, work_item_id: int, actor: Actor) -> WorkItem:
     """Return a work item the actor may see, or raise WorkItemNotFound."""
     item = session.get(WorkItem, work_item_id)
+    _visible_or_raise(item, work_item_id, actor)
+    return item
+
+
+def _visible_or_raise(item: WorkItem | None, work_item_id: int, actor: Actor) -> None:
     if item is None or not (actor.may_work_on(assignee=item.assignee, candidate_users=item.candidate_users,
                                               candidate_groups=item.candidate_groups)
                             or item.completed_by == actor.username):
         raise WorkItemNotFound(f"no task {work_item_id} for {actor.username}", details={"id": work_item_id})
-    return item
+
+
+def lock_visible_task(*, session: Session, work_item_id: int, actor: Actor) -> LockedTask:
+    """Lock a work item's instance for this transaction and return the item, instance and live items, if the
+    actor may see the item (else WorkItemNotFound); pass it on to complete_task to read nothing twice."""
+    try:
+        locked = _lock_work_item(session, work_item_id)
+    except WorkItemNotFound:
+        locked = None
+    _visible_or_raise(locked.item if locked else None, work_item_id, actor)
+    return locked
 
 
 def _check_running(instance: ProcessInstance) -> None:
@@ -269,16 +291,19 @@ def _check_running(instance: ProcessInstance) -> None:
 
 def complete_task(*, session: Session, work_item_id: int, actor: Actor, data: dict | None = None,
                   decision: str | None = None, comment: str | None = None,
-                  picks: dict | None = None) -> ProcessInstance:
+                  picks: dict | None = None, locked: LockedTask | None = None) -> ProcessInstance:
     """Complete a work item with form data and an optional decision and comment.
 
     `picks` ({node id: [user names]}) names the people of the approverPicks nodes that follow this task; each
-    needs them when approving, unless `picks` is None (an old client); a rejection needs none.
+    needs them when approving, unless `picks` is None (an old client); a rejection needs none. `locked` is
+    what lock_visible_task returned for this item earlier in the same transaction.
     """
     data = _check_data(data)
     if decision is not None:
         data = {**data, "decision": decision}
-    item, instance, open_items = _lock_work_item(session, work_item_id)
+    if locked is not None and locked.item.id != work_item_id:
+        raise ValueError(f"locked task {locked.item.id} is not task {work_item_id}")
+    item, instance, open_items = locked or _lock_work_item(session, work_item_id)
     if not actor.may_work_on(assignee=item.assignee, candidate_users=item.candidate_users,
                              candidate_groups=item.candidate_groups):
         if item.status != "open" or item.assignee:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.orm import Session
 
 from database.session import is_postgres
@@ -34,21 +35,37 @@ def _alive(item: WorkItem, ready: set) -> bool:
     return item.task_guid in ready
 
 
-def _lock_work_item(session: Session, work_item_id: int) -> tuple[WorkItem, ProcessInstance, list[WorkItem]]:
-    """Load a work item with its instance row locked, then the instance's open items."""
-    query = (select(WorkItem, ProcessInstance).join(ProcessInstance, ProcessInstance.id == WorkItem.instance_id)
-             .where(WorkItem.id == work_item_id).execution_options(populate_existing=True))
-    if is_postgres(session):
-        query = query.with_for_update(of=ProcessInstance)
-    row = session.execute(query).first()
-    if row is None:
+class LockedTask(NamedTuple):
+    """A work item read with its instance row locked, and the instance's live items (the item among them)."""
+
+    item: WorkItem
+    instance: ProcessInstance
+    open_items: list[WorkItem]
+
+
+# Built once: every completion, claim and approval verb runs them, and building a statement costs more than
+# running it. The instance is found through the item and locked; the items are read after the lock is held.
+_INSTANCE_OF_ITEM = (select(ProcessInstance)
+                     .where(ProcessInstance.id == select(WorkItem.instance_id)
+                            .where(WorkItem.id == bindparam("item_id")).scalar_subquery())
+                     .execution_options(populate_existing=True))
+_INSTANCE_OF_ITEM_LOCKED = _INSTANCE_OF_ITEM.with_for_update()
+_ITEM_AND_LIVE_ITEMS = (select(WorkItem)
+                        .where(WorkItem.instance_id == bindparam("instance_id"),
+                               or_(WorkItem.status.in_(LIVE), WorkItem.id == bindparam("item_id")))
+                        .execution_options(populate_existing=True))
+
+
+def _lock_work_item(session: Session, work_item_id: int) -> LockedTask:
+    """Load a work item's instance with its row locked, then the item and the instance's live items."""
+    query = _INSTANCE_OF_ITEM_LOCKED if is_postgres(session) else _INSTANCE_OF_ITEM
+    instance = session.scalars(query, {"item_id": work_item_id}).first()
+    if instance is None:
         raise WorkItemNotFound(f"no task {work_item_id}", details={"id": work_item_id})
-    # Read after the lock is held: under READ COMMITTED a new statement sees what others committed while
-    # we waited, whereas rows joined into the locking statement could be stale.
-    open_items = _open_items(session, row[1].id)
-    item = next((i for i in open_items if i.id == work_item_id), None) or session.get(
-        WorkItem, work_item_id, populate_existing=True)
-    return item, row[1], open_items
+    # Under READ COMMITTED this later statement sees what others committed while we waited for the lock.
+    items = list(session.scalars(_ITEM_AND_LIVE_ITEMS, {"instance_id": instance.id, "item_id": work_item_id}))
+    item = next(i for i in items if i.id == work_item_id)
+    return LockedTask(item, instance, [i for i in items if i.status in LIVE])
 
 
 def _resolve_new_tasks(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, workflow,
@@ -105,7 +122,10 @@ def _sync_work_items(session: Session, instance: ProcessInstance, runtime: Proce
                      details=(cancelled or {}).get(item.task_guid))
     if closed:
         # Candidate rows exist only for open items, which keeps the group inbox query proportional to them.
-        session.execute(delete(WorkItemCandidate).where(WorkItemCandidate.work_item_id.in_(closed)))
+        # Nothing pending can touch these rows, so the statement need not flush first: the changes so far go
+        # out with the new items in one flush, and their history rows in one statement.
+        session.execute(delete(WorkItemCandidate).where(WorkItemCandidate.work_item_id.in_(closed)),
+                        execution_options={"autoflush": False})
     for guid, (task, fields) in resolved.items():
         outcome = fields.pop("self_approval", None)
         absent = fields["assignee"]

@@ -6,12 +6,15 @@ import time
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
-from .models import AccessRule, Department, OrgRevision, Position, Role, RoleGrant, User, WorkGroup
+from .models import AccessRule, ApiToken, Department, OrgRevision, Position, Role, RoleGrant, User, WorkGroup
 
-WATCHED: tuple[type, ...] = (User, Department, Position, Role, WorkGroup, RoleGrant, AccessRule)
+WATCHED: tuple[type, ...] = (User, Department, Position, Role, WorkGroup, RoleGrant, AccessRule, ApiToken)
 MEMO = "flowdesk.org_revision"
 # Signing in touches these on every login; they do not change who may see what.
 USER_NOISE = frozenset({"last_login_at", "password_hash"})
+# A token moves the revision on only when it stops working or changes hands, so bearer tokens checked
+# earlier (cached per revision by the API) are checked again; issuing one or noting its use does not.
+TOKEN_ENDS = frozenset({"revoked_at", "expires_at", "user_id", "token_hash"})
 
 
 def watch(*models: type) -> None:
@@ -20,9 +23,12 @@ def watch(*models: type) -> None:
     WATCHED = tuple(dict.fromkeys((*WATCHED, *models)))
 
 
+_READ = select(OrgRevision.value).where(OrgRevision.id == 1)  # built once: read on nearly every request
+
+
 def current_revision(session: Session) -> int | None:
     """Return the organisation's revision, or None when the counter row is missing (then nothing is cached)."""
-    return session.scalar(select(OrgRevision.value).where(OrgRevision.id == 1))
+    return session.scalar(_READ)
 
 
 def session_revision(session: Session) -> int | None:
@@ -32,20 +38,25 @@ def session_revision(session: Session) -> int | None:
     return session.info[MEMO]
 
 
-def _changes_org(obj) -> bool:
+def _changed(obj) -> set[str]:
+    return {attr.key for attr in inspect(obj).attrs if attr.history.has_changes()}
+
+
+def _changes_org(obj, *, new: bool = False) -> bool:
     if not isinstance(obj, WATCHED):
         return False
     if isinstance(obj, User):
-        state = inspect(obj)
-        changed = {attr.key for attr in state.attrs if attr.history.has_changes()}
-        return bool(changed - USER_NOISE)
+        return bool(_changed(obj) - USER_NOISE)
+    if isinstance(obj, ApiToken):
+        return not new and bool(_changed(obj) & TOKEN_ENDS)
     return True
 
 
 @event.listens_for(Session, "before_flush")
 def _bump(session: Session, _context, _instances) -> None:
-    """Bump the revision in the same transaction as any change to people, units, grants or rules."""
-    touched = any(_changes_org(o) for o in session.new) or any(_changes_org(o) for o in session.deleted) \
+    """Bump the revision in the same transaction as any change to people, units, grants, rules or tokens."""
+    touched = any(_changes_org(o, new=True) for o in session.new) \
+        or any(isinstance(o, WATCHED) for o in session.deleted) \
         or any(_changes_org(o) for o in session.dirty if session.is_modified(o))
     if touched:
         bump(session)

@@ -286,7 +286,8 @@ def authenticate(*, session: Session, username: str, password: str, ip: str = ""
     return user
 
 
-def _token_hash(token: str) -> str:
+def token_digest(token: str) -> str:
+    """Return the stored hash of a token secret, which also keys tokens checked earlier."""
     # Tokens are long random secrets, so a fast hash is enough; no KDF needed for 256-bit entropy.
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -295,7 +296,7 @@ def create_token(*, session: Session, user: User, name: str, days: int | None = 
     """Issue a personal API token; the secret is returned once and only its hash is kept."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=_check_name(name)[:100], prefix=secret[:10],
-                     token_hash=_token_hash(secret),
+                     token_hash=token_digest(secret),
                      expires_at=utcnow() + timedelta(days=days) if days else None)
     session.add(token)
     session.flush()
@@ -304,13 +305,13 @@ def create_token(*, session: Session, user: User, name: str, days: int | None = 
     return token, secret
 
 
-def user_for_token(*, session: Session, secret: str) -> User | None:
-    """Return the active user a bearer token belongs to, or None."""
+def check_token(*, session: Session, secret: str) -> ApiToken | None:
+    """Return the live token a bearer secret names, with its active user loaded, or None; note its use."""
     if not secret or not secret.startswith(TOKEN_PREFIX):
         return None
     # One round trip for the token, its user and everything the caller's Actor is built from.
     user_options = joinedload(ApiToken.user)
-    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == _token_hash(secret)).options(
+    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_digest(secret)).options(
         user_options.joinedload(User.department), user_options.joinedload(User.position),
         user_options.joinedload(User.superior), user_options.joinedload(User.roles),
         user_options.joinedload(User.groups))).unique().first()
@@ -320,9 +321,20 @@ def user_for_token(*, session: Session, secret: str) -> User | None:
     if not token.user.active:
         return None
     # Recording every use would make each API read a write; once a minute is precise enough to show.
-    if token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL:
+    if token_use_due(token.last_used_at, now):
         token.last_used_at = now
-    return token.user
+    return token
+
+
+def token_use_due(last_used_at: datetime | None, now: datetime) -> bool:
+    """Tell whether a token's use should be recorded again (at most once a minute)."""
+    return last_used_at is None or now - last_used_at >= TOKEN_TOUCH_INTERVAL
+
+
+def user_for_token(*, session: Session, secret: str) -> User | None:
+    """Return the active user a bearer token belongs to, or None."""
+    token = check_token(session=session, secret=secret)
+    return token.user if token is not None else None
 
 
 def revoke_token(*, session: Session, user: User, token_id: int) -> ApiToken:

@@ -8,18 +8,21 @@ from datetime import datetime, time, timezone
 from flask import current_app, g, request
 from flask_babel import gettext as _
 
+from database.base import utcnow
 from diagrams.errors import DiagramError
 from forms import schema as forms
 from forms.kinds import kind_of, properties
 from forms.schema import FieldError, FormError, SchemaProblem
 from instances.errors import InvalidInput
+from org import revision
 from org import service as org
 
 from .. import users
-from ..db import command, query
+from ..db import FIRST_SESSION_CHECK, command, query
 from ..errors import error_response
 from ..form_lookups import FormLookups
 from . import bp
+from .tokens import CheckedToken, TokenCache
 
 MAX_ID = 2**63 - 1  # ids are 64-bit on PostgreSQL; a larger number in a path cannot name anything
 MAX_VERSION = 2**31 - 1
@@ -69,6 +72,44 @@ def _unauthorized(message: str):
     return response
 
 
+class TokenRefused(Exception):
+    """A bearer token found revoked, expired or its user gone when checked again."""
+
+
+@bp.errorhandler(TokenRefused)
+def _token_refused(_exc: TokenRefused):
+    return _unauthorized(_("The token is invalid, expired or revoked."))
+
+
+def _tokens() -> TokenCache:
+    return current_app.extensions.setdefault("flowdesk.api_tokens", TokenCache())
+
+
+def _check_token(session, secret: str, digest: str, now: datetime) -> CheckedToken | None:
+    """Check a token in a session and remember it at the revision read first; None when it is refused."""
+    # The revision is read before the token: a revocation committed after this read moves the revision past
+    # the one remembered, so the next call checks again.
+    seen = revision.session_revision(session)
+    token = org.check_token(session=session, secret=secret)
+    if token is None:
+        _tokens().forget(digest)
+        return None
+    checked = CheckedToken(seen, users.from_model(token.user), token.expires_at, token.last_used_at)
+    if seen is not None:
+        _tokens().keep(digest, checked)
+    return checked
+
+
+def _recheck(secret: str, digest: str, cached: CheckedToken, session) -> None:
+    """Run by the call's first database session: check the token again if the organisation changed since."""
+    if revision.session_revision(session) == cached.revision:
+        return
+    checked = _check_token(session, secret, digest, utcnow())
+    if checked is None:
+        raise TokenRefused()
+    g.api_user = checked.user
+
+
 @bp.before_request
 def _authenticate():
     # NUL cannot be stored in PostgreSQL text: refuse it at the door rather than fail in the database.
@@ -78,19 +119,29 @@ def _authenticate():
     if view is None or getattr(view, "api_public", False):
         return None
     scheme, _sep, secret = request.headers.get("Authorization", "").strip().partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret:
         return _unauthorized(_("Send a token in the header Authorization: Bearer <token>."))
-    with query() as session:
-        user = org.user_for_token(session=session, secret=secret.strip())
-        g.api_user = users.from_model(user) if user is not None else None
-        touched = bool(session.dirty)
-    if g.api_user is None:
-        return _unauthorized(_("The token is invalid, expired or revoked."))
+    digest, now = org.token_digest(secret), utcnow()
+    cached = _tokens().usable(digest, now)
+    if cached is not None:  # checked before: the call's first session confirms nothing changed since
+        g.api_user = cached.user
+        g.setdefault(FIRST_SESSION_CHECK, lambda session: _recheck(secret, digest, cached, session))
+    else:
+        with query() as session:
+            checked = _check_token(session, secret, digest, now)
+            touched = bool(session.dirty)
+        if checked is None:
+            g.api_user = None
+            return _unauthorized(_("The token is invalid, expired or revoked."))
+        g.api_user = checked.user
+        if touched:  # the token's last use is recorded at most once a minute, so most requests only read
+            with command() as session:
+                org.check_token(session=session, secret=secret)
+            if checked.revision is not None:
+                _tokens().keep(digest, checked._replace(used_at=now))
     if g.api_user.is_portal and not portal_may_call(request.path, request.method):
         forbid_unless(False)
-    if touched:  # the token's last use is recorded at most once a minute, so most requests only read
-        with command() as session:
-            org.user_for_token(session=session, secret=secret.strip())
     limits = {"number": MAX_VERSION}
     for name, value in (request.view_args or {}).items():
         # A number beyond the id columns' range names nothing; the database would refuse to compare it.
@@ -98,6 +149,19 @@ def _authenticate():
             raise ApiError(404, "not_found", _("This page does not exist, or you cannot see it."),
                            {"field": name})
     return None
+
+
+@bp.after_request
+def _confirm_token(response):
+    """A call that never opened a database session still has its cached token confirmed before it answers."""
+    check = g.pop(FIRST_SESSION_CHECK, None)
+    if check is not None:
+        try:
+            with query() as session:
+                check(session)
+        except TokenRefused:
+            return _unauthorized(_("The token is invalid, expired or revoked."))[0]
+    return response
 
 
 PORTAL_API = ("/api/v1/records/", "/api/v1/auth/")
@@ -111,7 +175,11 @@ def portal_may_call(path: str, method: str) -> bool:
 
 
 def me() -> users.SessionUser:
-    """Return the user the bearer token belongs to."""
+    """Return the user the bearer token belongs to (confirming a cached token first if nothing has yet)."""
+    check = g.pop(FIRST_SESSION_CHECK, None)
+    if check is not None:
+        with query() as session:
+            check(session)
     return g.api_user
 
 

@@ -147,7 +147,10 @@ def _complete(task_id: int, body: dict, decision: str | None):
     comment = text_field(body, "comment")
     picks = body.get("picks")
     with command() as session:
-        item, instance, schema = _context(session, task_id)
+        # The instance is locked first, so the form is checked against the state the completion acts on.
+        locked = service.lock_visible_task(session=session, work_item_id=task_id, actor=me().actor)
+        item, instance = locked.item, locked.instance
+        schema = task_schema(session, item, instance)
         if item.kind == "resubmit":  # revising a returned request: fields left out keep what was submitted
             kept = (schema or {}).get("properties", {})
             data = {**{k: v for k, v in (instance.data or {}).items() if k in kept}, **data}
@@ -155,7 +158,7 @@ def _complete(task_id: int, body: dict, decision: str | None):
         refuse_picks(session, next_pick_nodes(session, item, instance), picks,
                      required=picks is not None and decision != "reject")
         instance = service.complete_task(session=session, work_item_id=task_id, actor=me().actor, data=data,
-                                         decision=decision, comment=comment, picks=picks)
+                                         decision=decision, comment=comment, picks=picks, locked=locked)
         out = task_json(item, instance)
     return jsonify(out)
 
