@@ -108,6 +108,8 @@ def _recheck(secret: str, digest: str, cached: CheckedToken, session) -> None:
     if checked is None:
         raise TokenRefused()
     g.api_user = checked.user
+    if checked.user.is_portal and not portal_may_call(request.path, request.method):
+        forbid_unless(False)  # the account became a portal account since: its narrower door applies now
 
 
 @bp.before_request
