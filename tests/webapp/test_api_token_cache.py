@@ -12,7 +12,7 @@ from instances.actors import Actor
 from org import service as org
 from org.models import ApiToken
 from records import service as records
-from tests.webapp.test_api import ApiClient, assert_error, sign_in
+from tests.webapp.test_api import ApiClient, assert_error, sign_in, start_leave
 from webapp.api import common
 
 
@@ -140,3 +140,39 @@ def test_an_account_made_a_portal_account_meets_the_portal_door_on_the_next_call
                       kind="customer", portal_record_id=company.id, portal_modules=["customer"])
     assert_error(api.get("/tasks?view=mine"), 403, "forbidden")
     assert api.get("/records/customer").status_code == 200
+
+
+@contextmanager
+def transactions(app):
+    """Count the database transactions the app begins inside the block."""
+    began: list[int] = []
+    engine = app.extensions["flowdesk.database"].engine
+
+    def count(_conn):
+        began.append(1)
+
+    event.listen(engine, "begin", count)
+    try:
+        yield began
+    finally:
+        event.remove(engine, "begin", count)
+
+
+def test_a_checked_caller_reads_and_completes_in_one_transaction_each(app, client):
+    employee = sign_in(client, "wang.fang")
+    start_leave(employee)
+    manager = sign_in(client, "li.na")
+    assert manager.get("/me").status_code == 200
+    for path in ("/me", "/tasks?view=mine"):
+        with transactions(app) as began:
+            assert manager.get(path).status_code == 200
+        assert len(began) == 1, path
+    task = manager.get("/tasks?view=mine").get_json()["items"][0]
+    with transactions(app) as began, statements(app) as seen:
+        done = manager.post(f"/tasks/{task['id']}/complete", json={"decision": "approve"})
+    assert done.status_code == 200, done.get_data(as_text=True)
+    assert len(began) == 1
+    # The instance is locked and read once, the item read with its instance's live items once.
+    assert sum(s.startswith("select process_instance.") for s in seen) == 1, seen
+    assert sum(s.startswith("select work_item.") for s in seen) == 1, seen
+    assert sum(s.startswith("insert into history_event") for s in seen) == 1, seen

@@ -50,8 +50,8 @@ def token():
 @bp.get("/me")
 def whoami():
     """Describe the signed-in user with their rights and inbox counts."""
-    current = me()
-    with query() as session:
+    with query() as session:  # opened first: it confirms a remembered token in the same transaction
+        current = me()
         user = org.get_user(session=session, user_id=current.id)
         out = user_json(user)
         counts = inbox.counts(session=session, actor=current.actor)

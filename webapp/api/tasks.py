@@ -56,8 +56,8 @@ def list_tasks():
     for name in ("overdue", "desc"):
         args[name] = "1" if bool_arg(name) else ""
     flt = filter_from_args(args, view)
-    current = me()
-    with query() as session:
+    with query() as session:  # opened first: it confirms a remembered token in the same transaction
+        current = me()
         page = inbox.list_inbox(session=session, actor=current.actor, flt=flt)
         if view in ("started", "cc"):
             items = [{**instance_json(instance), "copy": _copy_json(copy)} for instance, copy in page.rows]
