@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import os
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,6 +44,30 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+# A pooled connection idle this long is pinged before use; one used more recently is trusted. Pinging on every
+# checkout cost each request a round trip; a server restart is met by the first use after an idle spell, and a
+# connection that dies under load fails its one statement, which invalidates the pool (SQLAlchemy's rule).
+PING_AFTER_IDLE_S = 5.0
+_IDLE_SINCE = "flowdesk.idle_since"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, _proxy):
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool drops this connection and checks out a fresh one.
+            raise exc.DisconnectionError(f"pooled connection is gone: {error}") from error
+
+
 class Database:
     """One database: an engine plus session factories for reads and for commands that write."""
 
@@ -56,8 +81,8 @@ class Database:
             _configure_sqlite(self.engine)
             write_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         else:
-            self.engine = create_engine(self.url, echo=echo, pool_size=pool_size, max_overflow=pool_size,
-                                        pool_pre_ping=True)
+            self.engine = create_engine(self.url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
+            _ping_when_idle(self.engine)
             write_bind = self.engine
         self.read_session = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.write_session = sessionmaker(bind=write_bind, expire_on_commit=False)

@@ -5,6 +5,7 @@ import logging
 
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from attachments.errors import AttachmentError
@@ -82,6 +83,13 @@ def register(app) -> None:
         if exc.code == 400 and "CSRF" in (exc.description or ""):
             message = _("Your session expired or the form was sent twice. Reload the page and try again.")
         return error_response(exc.code or 500, exc.name.lower().replace(" ", "_"), message)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(exc):
+        # The database went away (a restart, a failover) or stayed busy: the transaction was rolled back.
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+        return error_response(503, "unavailable", _("The database cannot be reached just now. Nothing was "
+                                                    "changed; please try again in a moment."))
 
     @app.errorhandler(Exception)
     def unexpected(exc):
