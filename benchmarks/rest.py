@@ -160,7 +160,7 @@ def _client(port, method, paths, body, token, seconds, start_evt, queue):
     conn = http.client.HTTPConnection(HOST, port, timeout=60)
     lat, errors, first_error = [], 0, None
     start_evt.wait(timeout=300)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     deadline = t0 + seconds
     for path in paths:
         if time.perf_counter() >= deadline:
@@ -176,13 +176,23 @@ def _client(port, method, paths, body, token, seconds, start_evt, queue):
         if status != 200:
             errors += 1
             first_error = first_error or f"HTTP {status} {path}: {data[:300]!r}"
-    queue.put((t0, time.perf_counter(), lat, errors, first_error))
+    queue.put((t0, time.perf_counter(), lat, errors, first_error, time.process_time() - cpu0))
     conn.close()
 
 
 class Run:
-    def __init__(self, name, wall, lat, errors, first_error):
+    def __init__(self, name, wall, lat, errors, first_error, cpu=None):
         self.name, self.wall, self.lat, self.errors, self.first_error = name, wall, lat, errors, first_error
+        self.cpu = cpu or {}  # CPU seconds spent during the run: server, database, clients
+
+    @property
+    def busy(self) -> float:
+        """Share of all CPUs that server, database and clients used during the run (0..1), NaN if unknown."""
+        return sum(self.cpu.values()) / (self.wall * (os.cpu_count() or 1)) if self.cpu and self.wall else float("nan")
+
+    def cpu_ms(self, part: str) -> float:
+        """CPU milliseconds per request of one part (server, database, clients), NaN where unknown."""
+        return 1000 * self.cpu[part] / len(self.lat) if self.lat and part in self.cpu else float("nan")
 
     @property
     def ok(self):
@@ -193,7 +203,41 @@ class Run:
         return self.ok / self.wall if self.wall else float("nan")
 
 
-def load(name, port, method, per_client_paths, seconds, body=None, tokens=None) -> Run:
+# -- where the CPU goes: read from /proc (Linux), so the table shows server, database and client cost ------
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat(pid: str) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()
+    except OSError:
+        return None
+
+
+def _cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the gunicorn master and workers, and by all PostgreSQL processes."""
+    if not os.path.isdir("/proc"):
+        return {}
+    server = database = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        fields = _stat(pid)
+        if fields is None:
+            continue
+        used = (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        if int(pid) == server_pid or int(fields[1]) == server_pid:
+            server += used
+        elif comm == "postgres" or comm.startswith("postgres:"):
+            database += used
+    return {"server": server, "database": database}
+
+
+def load(name, port, method, per_client_paths, seconds, body=None, tokens=None, server_pid=None) -> Run:
     ctx = multiprocessing.get_context("spawn")
     clients = len(per_client_paths)
     queue, start_evt = ctx.Queue(), ctx.Barrier(clients + 1)
@@ -203,24 +247,31 @@ def load(name, port, method, per_client_paths, seconds, body=None, tokens=None) 
     for p in procs:
         p.start()
     start_evt.wait(timeout=300)
+    before = _cpu_seconds(server_pid) if server_pid else {}
     results = [queue.get(timeout=seconds + 600) for _ in procs]
+    after = _cpu_seconds(server_pid) if server_pid else {}
     for p in procs:
         p.join()
     wall = max(r[1] for r in results) - min(r[0] for r in results)
     lat = [x for r in results for x in r[2]]
     errors = sum(r[3] for r in results)
     first = next((r[4] for r in results if r[4]), None)
-    return Run(name, wall, lat, errors, first)
+    cpu = {k: after[k] - before[k] for k in after}
+    cpu["clients"] = sum(r[5] for r in results)
+    return Run(name, wall, lat, errors, first, cpu)
 
 
 # -- output --------------------------------------------------------------------------------------------------
 def table(runs: list[Run], base: Run) -> str:
-    head = f"{'scenario':<52} {'requests':>9} {'errors':>7} {'req/s':>9} {'x trivial':>10} {'p50 ms':>8} {'p95 ms':>8}"
+    head = (f"{'scenario':<52} {'requests':>9} {'errors':>7} {'req/s':>9} {'x trivial':>10} {'p50 ms':>8} "
+            f"{'p95 ms':>8} {'CPU ms/req: server':>19} {'db':>6} {'clients':>8} {'CPUs busy':>10}")
     rows = [head, "-" * len(head)]
     for r in runs:
         rows.append(f"{r.name:<52} {len(r.lat):>9} {r.errors:>7} {r.rate:>9.1f} {r.rate / base.rate:>10.3f} "
-                    f"{pct(r.lat, 50):>8.2f} {pct(r.lat, 95):>8.2f}")
-    rows.append("(req/s counts HTTP 200 answers only; latency is client-side, per request)")
+                    f"{pct(r.lat, 50):>8.2f} {pct(r.lat, 95):>8.2f} {r.cpu_ms('server'):>19.2f} "
+                    f"{r.cpu_ms('database'):>6.2f} {r.cpu_ms('clients'):>8.2f} {r.busy:>10.0%}")
+    rows.append("(req/s counts HTTP 200 answers only; latency is client-side, per request; CPU is read from /proc:\n"
+                " gunicorn master and workers, every PostgreSQL process, and the client processes)")
     return "\n".join(rows)
 
 
@@ -260,18 +311,19 @@ def run(args) -> dict:
         cap = args.max_requests
         runs = []
         runs.append(load(f"GET {TRIVIAL_PATH} (bare WSGI, benchmark only)", port, "GET",
-                         [[TRIVIAL_PATH] * cap for _ in managers], args.seconds))
+                         [[TRIVIAL_PATH] * cap for _ in managers], args.seconds, server_pid=proc.pid))
         flask_trivial = load(f"GET {FLASK_TRIVIAL_PATH} (trivial Flask JSON)", port, "GET",
-                             [[FLASK_TRIVIAL_PATH] * cap for _ in managers], args.seconds)
+                             [[FLASK_TRIVIAL_PATH] * cap for _ in managers], args.seconds, server_pid=proc.pid)
         runs.append(flask_trivial)
         health = load("GET /healthz (Flask + SELECT 1)", port, "GET", [["/healthz"] * cap for _ in managers],
-                      args.seconds)
+                      args.seconds, server_pid=proc.pid)
         runs.append(health)
         runs.append(load("GET /api/v1/tasks?view=mine (bearer token)", port, "GET",
-                         [["/api/v1/tasks?view=mine"] * cap for _ in managers], args.seconds, tokens=tokens))
+                         [["/api/v1/tasks?view=mine"] * cap for _ in managers], args.seconds, tokens=tokens,
+                         server_pid=proc.pid))
         complete = load("POST /api/v1/tasks/{id}/complete (approve)", port, "POST",
                         [[f"/api/v1/tasks/{w}/complete" for w in tasks[m]] for m in managers], args.seconds,
-                        body={"decision": "approve"}, tokens=tokens)
+                        body={"decision": "approve"}, tokens=tokens, server_pid=proc.pid)
         runs.append(complete)
         with engine.connect() as conn:
             done = conn.execute(text("SELECT count(*) FROM work_item WHERE status='completed' "
