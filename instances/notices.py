@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from database.base import utcnow
 from engine.jsonsafe import to_json_safe
 
+from . import batch
 from .models import OutboxMessage, ProcessInstance, WorkItem
 
 
@@ -23,13 +25,23 @@ def notify_item_people(session: Session, instance: ProcessInstance, item: WorkIt
     """Queue a notice to whoever holds a work item: its assignee, else its candidate users and groups."""
     people = [item.assignee] if item.assignee else list(item.candidate_users or [])
     groups = [] if item.assignee else list(item.candidate_groups or [])
+    deferred = batch.collecting(session)
+
+    def send(to: str, **more) -> None:
+        if deferred is None:
+            notify(session, to=to, kind=kind, subject=subject, instance_id=instance.id, work_item_id=item.id,
+                   **more, **extra)
+            return
+        # Inside a save the item may have no id yet: the row is written at the save's end, id filled in.
+        payload = to_json_safe({"to": to, "kind": kind, "subject": subject, "instance_id": instance.id,
+                                "work_item_id": None, **more, **extra})
+        deferred.notices.append((instance, item, (utcnow(), payload)))
+
     for name in people:
         if name and name != exclude:
-            notify(session, to=name, kind=kind, subject=subject, instance_id=instance.id,
-                   work_item_id=item.id, **extra)
+            send(name)
     for group in groups:
-        notify(session, to=f"group:{group}", kind=kind, subject=subject, instance_id=instance.id,
-               work_item_id=item.id, exclude=[exclude] if exclude else [], **extra)
+        send(f"group:{group}", exclude=[exclude] if exclude else [])
 
 
 def notify_outcome(session: Session, instance: ProcessInstance, item: WorkItem, actor: str) -> None:

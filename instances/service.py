@@ -1,10 +1,9 @@
 """Start instances, complete and claim work items, wake timers: one locked transaction per command."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from database.base import utcnow
@@ -17,7 +16,7 @@ from engine.jsonsafe import to_json_safe
 from engine.runtime import ProcessRuntime, StepReport
 from engine.specs import classify_decision
 
-from . import assignment, mentions, notices
+from . import assignment, batch, mentions, notices
 from .actors import SYSTEM, Actor
 from .context import engine_command, saving_in
 from .directory import get_directory
@@ -87,42 +86,19 @@ def lock_instance(*, session: Session, instance_id: int) -> ProcessInstance:
     instance = session.scalars(query.execution_options(populate_existing=True)).first()
     if instance is None:
         raise InstanceNotFound(f"no process instance {instance_id}", details={"id": instance_id})
+    batch.hold(session, instance.id)
     return instance
-
-
-HISTORY_ROWS = "flowdesk.history_rows"
 
 
 def _history(session: Session, instance: ProcessInstance, kind: str, *, actor: str | None = None,
              element_id: str | None = None, work_item: WorkItem | None = None, details: dict | None = None,
              at: datetime | None = None) -> None:
     row = dict(type=kind, actor=actor, element_id=element_id, details=to_json_safe(details or {}), at=at or utcnow())
-    rows = session.info.get(HISTORY_ROWS)
+    rows = batch.collecting(session)
     if rows is not None:  # inside a save: written together once the items they name have ids
-        rows.append((instance, work_item, row))
+        rows.history.append((instance, work_item, row))
         return
     session.add(HistoryEvent(instance_id=instance.id, work_item=work_item, **row))
-
-
-@contextmanager
-def _history_in_one_statement(session: Session):
-    """Collect the history rows a save writes and insert them in one statement at its end.
-
-    A completion writes four or five rows; as ORM objects each costs more than the statement that carries
-    them all. Nothing in a save reads history, so holding them until its last flush changes no answer."""
-    if HISTORY_ROWS in session.info:  # already collecting for an enclosing save
-        yield
-        return
-    rows = session.info[HISTORY_ROWS] = []
-    try:
-        yield
-    finally:
-        del session.info[HISTORY_ROWS]
-    if rows:
-        session.flush()  # new work items get their ids
-        session.execute(insert(HistoryEvent).execution_options(render_nulls=True), [
-            {**row, "instance_id": instance.id, "work_item_id": item.id if item is not None else None}
-            for instance, item, row in rows])
 
 
 MAX_CHANGE_VALUE_CHARS = 2000
@@ -163,7 +139,7 @@ def _rejected_end(runtime: ProcessRuntime, report: StepReport) -> str | None:
 def _save(session: Session, instance: ProcessInstance, runtime: ProcessRuntime, workflow, report: StepReport,
           *, actor: str | None, now: datetime, open_items: list[WorkItem]) -> None:
     """Write state, summary, history and work items of one command; the caller's transaction commits."""
-    with _history_in_one_statement(session):
+    with batch.deferred_rows(session):
         _write(session, instance, runtime, workflow, report, actor=actor, now=now, open_items=open_items)
 
 
@@ -212,7 +188,7 @@ def _write(session: Session, instance: ProcessInstance, runtime: ProcessRuntime,
         messages.subscribe(session=session, instance=instance, names=instance.waiting_messages)
     for message in runtime.outgoing_messages(workflow):
         messages.queue_message(session=session, instance_id=instance.id, **message)
-    session.flush()
+    # No flush here: the save's end (batch.write) flushes what is left and writes the rest with it.
 
 
 def start_instance(*, session: Session, key: str, actor: Actor, data: dict | None = None,
@@ -249,6 +225,7 @@ def start_instance(*, session: Session, key: str, actor: Actor, data: dict | Non
                                initiator=actor.username, state="{}", started_at=now, updated_at=now)
     session.add(instance)
     session.flush()
+    batch.hold(session, instance.id)  # nobody else sees the new row before this transaction commits
     _history(session, instance, "instance_started", actor=actor.username,
              details={"definition": base.key, "version": base.version, "data": data,
                       **({"picks": chosen} if chosen else {}), **({"route": steps} if steps else {})}, at=now)
@@ -395,7 +372,7 @@ def complete_task(*, session: Session, work_item_id: int, actor: Actor, data: di
     item.decision = classify_decision(data) or (str(decision)[:50] if decision else None)
     item.comment = comment
     item.submitted = to_json_safe(data)
-    with _history_in_one_statement(session):
+    with batch.deferred_rows(session):
         _history(session, instance, "task_completed", actor=actor.username, element_id=item.element_id,
                  work_item=item, details={"decision": item.decision, "comment": comment, "data": data}, at=now)
         _save(session, instance, runtime, workflow, report, actor=actor.username, now=now, open_items=open_items)

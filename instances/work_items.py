@@ -12,7 +12,7 @@ from engine.errors import EngineError
 from engine.jsonsafe import to_json_safe
 from engine.runtime import ProcessRuntime, StepReport
 
-from . import assignment, notices
+from . import assignment, batch, notices
 from .actors import SYSTEM, Actor
 from .context import engine_command
 from .errors import WorkItemNotFound
@@ -62,6 +62,7 @@ def _lock_work_item(session: Session, work_item_id: int) -> LockedTask:
     instance = session.scalars(query, {"item_id": work_item_id}).first()
     if instance is None:
         raise WorkItemNotFound(f"no task {work_item_id}", details={"id": work_item_id})
+    batch.hold(session, instance.id)
     # Under READ COMMITTED this later statement sees what others committed while we waited for the lock.
     items = list(session.scalars(_ITEM_AND_LIVE_ITEMS, {"instance_id": instance.id, "item_id": work_item_id}))
     item = next(i for i in items if i.id == work_item_id)
@@ -111,20 +112,22 @@ def _sync_work_items(session: Session, instance: ProcessInstance, runtime: Proce
     ready = {task.id for task in runtime.human_tasks(workflow)}
     if any(item.kind == "resubmit" for item in open_items):  # returned to the initiator: the start waits for them
         ready.add(runtime.resubmission(workflow))
-    closed = [item.id for item in open_items if item.status not in LIVE]
+    closed = [item for item in open_items if item.status not in LIVE]
     for item in open_items:
         if item.status in LIVE and not _alive(item, ready):
             item.status = "cancelled"
             item.completed_at = now
-            closed.append(item.id)
+            closed.append(item)
             # A countersign rule that decided the node says so: {"by": "countersign", "rule", "outcome"}.
             _history(session, instance, "task_cancelled", element_id=item.element_id, work_item=item, at=now,
                      details=(cancelled or {}).get(item.task_guid))
-    if closed:
-        # Candidate rows exist only for open items, which keeps the group inbox query proportional to them.
+    offered = [item.id for item in closed if item.candidate_users or item.candidate_groups]
+    if offered:
+        # Candidate rows exist only for open items, which keeps the group inbox query proportional to them;
+        # an item offered to nobody (a personal task) never had any, so it costs no statement.
         # Nothing pending can touch these rows, so the statement need not flush first: the changes so far go
         # out with the new items in one flush, and their history rows in one statement.
-        session.execute(delete(WorkItemCandidate).where(WorkItemCandidate.work_item_id.in_(closed)),
+        session.execute(delete(WorkItemCandidate).where(WorkItemCandidate.work_item_id.in_(offered)),
                         execution_options={"autoflush": False})
     for guid, (task, fields) in resolved.items():
         outcome = fields.pop("self_approval", None)
@@ -140,8 +143,12 @@ def _sync_work_items(session: Session, instance: ProcessInstance, runtime: Proce
                         lane=task.lane, status="open", created_at=now,
                         item=to_json_safe({"key": task.item_key, "value": task.item}) if task.multi_instance
                         else None, **fields)
-        item.candidates = ([WorkItemCandidate(kind="user", value=u) for u in item.candidate_users]
-                           + [WorkItemCandidate(kind="group", value=g) for g in item.candidate_groups])
+        offers = [("user", u) for u in item.candidate_users] + [("group", g) for g in item.candidate_groups]
+        deferred = batch.collecting(session)
+        if deferred is not None:  # written with the save's other appended rows, once the item has its id
+            deferred.candidates.extend((item, kind, value) for kind, value in offers)
+        else:
+            item.candidates = [WorkItemCandidate(kind=kind, value=value) for kind, value in offers]
         session.add(item)
         details = {"assignee": item.assignee, "candidate_users": item.candidate_users,
                    "candidate_groups": item.candidate_groups, **({"flow": task.flow} if task.flow else {})}
@@ -159,5 +166,4 @@ def _sync_work_items(session: Session, instance: ProcessInstance, runtime: Proce
         if proxy:
             _history(session, instance, "task_proxied", actor="system", element_id=item.element_id,
                      work_item=item, details={"for": absent, "to": proxy}, at=now)
-        session.flush()  # the notice names the item's id
         notices.notify_item_people(session, instance, item, "task_assigned", item.name)
