@@ -1,11 +1,16 @@
 """REST benchmark: POST /api/v1/tasks/{id}/complete against trivial endpoints, on the production server.
 
 Target: a REST complete-task call served by gunicorn (2 worker processes, 4 concurrent clients, durable
-commits on PostgreSQL) reaches at least 0.1 of the request rate of a trivial JSON endpoint (GET /healthz)
+commits on PostgreSQL) reaches at least 0.1 of the request rate of a trivial JSON endpoint (GET /bench/flask)
 on the same server in the same run.
 
-Run with .venv/bin/python -m benchmarks.rest [--quick] [--tasks N] [--seconds S] [--clients 4] [--workers 2].
-Needs gunicorn in the virtualenv. Only talks to 127.0.0.1.
+The load comes twice: from Python client processes (http.client), and, when wrk is installed, from wrk.
+On two cores the clients share the CPUs with server and database; wrk spends a fifth of the CPU per request
+that the Python clients do, so the trivial endpoint gets faster under it while complete-task, bound by the
+server's own work, barely moves: the ratio under wrk is the stricter figure.
+
+Run with .venv/bin/python -m benchmarks.rest [--quick] [--tasks N] [--seconds S] [--clients 4] [--workers 2]
+[--no-wrk] [--wrk-tasks N]. Needs gunicorn in the virtualenv. Only talks to 127.0.0.1.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ import sys
 import tempfile
 import time
 
+from . import wrk
 from .approval import DEFAULT_PG, KEY, ROOT, _files, pct
 from .inbox import create_db, drop_db
 
@@ -288,8 +294,14 @@ def run(args) -> dict:
     proc = None
     try:
         t0 = time.perf_counter()
-        tasks = prepare(url, args.tasks, managers)
-        print(f"prepared {sum(len(v) for v in tasks.values())} open manager tasks for {len(managers)} users in "
+        use_wrk = args.wrk and wrk.available()
+        tasks = prepare(url, args.tasks + (args.wrk_tasks if use_wrk else 0), managers)
+        # Each manager's first tasks are for the Python clients, the rest for the wrk run.
+        own = args.tasks // len(managers)
+        wrk_tasks = {m: ids[own:] for m, ids in tasks.items()}
+        tasks = {m: ids[:own] for m, ids in tasks.items()}
+        print(f"prepared {sum(len(v) for v in tasks.values()) + sum(len(v) for v in wrk_tasks.values())} open "
+              f"manager tasks for {len(managers)} users in "
               f"{time.perf_counter() - t0:.1f}s", flush=True)
         engine = create_engine(normalize_url(url))
         with engine.connect() as conn:
@@ -325,6 +337,8 @@ def run(args) -> dict:
                         [[f"/api/v1/tasks/{w}/complete" for w in tasks[m]] for m in managers], args.seconds,
                         body={"decision": "approve"}, tokens=tokens, server_pid=proc.pid)
         runs.append(complete)
+        holders = dict(zip(managers, tokens, strict=True))
+        wrk_runs = _wrk_runs(port, proc.pid, args, wrk_tasks, holders) if use_wrk else []
         with engine.connect() as conn:
             done = conn.execute(text("SELECT count(*) FROM work_item WHERE status='completed' "
                                      "AND element_id='manager_approval'")).scalar()
@@ -344,9 +358,13 @@ def run(args) -> dict:
           f"(http.client), {args.seconds:.0f} s or {args.max_requests} requests per client per scenario; "
           f"CPUs: {os.cpu_count()} shared by clients, server and database")
     print(f"PostgreSQL {pg} ({', '.join(f'{k}={v}' for k, v in settings.items())})")
+    measured = complete.ok + (wrk_runs[1].requests - wrk_runs[1].bad if wrk_runs else 0)
+    # wrk stops its clock with requests still in flight: the server may finish up to one per connection more.
+    in_flight = args.clients if wrk_runs else 0
+    agrees = len(warm) + measured <= done <= len(warm) + measured + in_flight
     print(f"complete-task check: {done} manager approvals completed in the database "
-          f"(= {len(warm)} warm-up + {complete.ok} measured: {'OK' if done == len(warm) + complete.ok else 'MISMATCH'}),"
-          f" {hr_open} HR approvals now open")
+          f"(= {len(warm)} warm-up + {measured} measured{f' + up to {in_flight} in flight' if in_flight else ''}: "
+          f"{'OK' if agrees else 'MISMATCH'}), {hr_open} HR approvals now open")
     print()
     print(table(runs, flask_trivial))
     for r in runs:
@@ -359,9 +377,49 @@ def run(args) -> dict:
     print(f"complete-task / trivial Flask JSON endpoint: {ratio:.3f} (target >= {TARGET_RATIO}: "
           f"{'MET' if met else 'NOT MET'}); / healthz (Flask + SELECT 1): {ratio_health:.3f}; "
           f"/ bare WSGI: {ratio_trivial:.3f}")
-    return {"runs": {r.name: {"rate": r.rate, "p50": pct(r.lat, 50), "p95": pct(r.lat, 95), "requests": len(r.lat),
-                              "errors": r.errors} for r in runs},
-            "ratio": ratio, "ratio_health": ratio_health, "ratio_trivial": ratio_trivial, "met": met}
+    out = {"runs": {r.name: {"rate": r.rate, "p50": pct(r.lat, 50), "p95": pct(r.lat, 95), "requests": len(r.lat),
+                             "errors": r.errors} for r in runs},
+           "ratio": ratio, "ratio_health": ratio_health, "ratio_trivial": ratio_trivial, "met": met}
+    if wrk_runs:
+        trivial_wrk, complete_wrk = wrk_runs
+        out["ratio_wrk"] = complete_wrk.rate / trivial_wrk.rate
+        out["met_wrk"] = out["ratio_wrk"] >= TARGET_RATIO and complete_wrk.bad == 0 and trivial_wrk.bad == 0
+        print()
+        print(wrk_table(wrk_runs, args))
+        print(f"with wrk, complete-task / trivial Flask JSON endpoint: {out['ratio_wrk']:.3f} (target >= "
+              f"{TARGET_RATIO}: {'MET' if out['met_wrk'] else 'NOT MET'})")
+    elif args.wrk:
+        print("wrk is not installed (apt-get install wrk): the run with a C load generator was skipped")
+    return out
+
+
+def _wrk_runs(port: int, server_pid: int, args, tasks: dict[str, list[int]], tokens: dict[str, str]) -> list:
+    """The trivial Flask endpoint and complete-task again, driven by wrk (2 threads, the same connections)."""
+    base = f"http://{HOST}:{port}"
+    cpu_now = lambda: _cpu_seconds(server_pid)  # noqa: E731
+    trivial = wrk.run("GET /bench/flask (trivial Flask JSON), wrk", base + FLASK_TRIVIAL_PATH, seconds=args.seconds,
+                      threads=2, connections=args.clients, cpu_now=cpu_now)
+    # Each thread takes every other task, round-robin over the managers, each posted with its holder's token.
+    pairs = [(f"/api/v1/tasks/{w}/complete", tokens[m])
+             for row in zip(*tasks.values(), strict=False) for w, m in zip(row, tasks, strict=True)]
+    script = wrk.completion_script([pairs[0::2], pairs[1::2]], '{"decision":"approve"}')
+    complete = wrk.run("POST /api/v1/tasks/{id}/complete (approve), wrk", base + "/", seconds=args.wrk_seconds,
+                       threads=2, connections=args.clients, cpu_now=cpu_now, script=script)
+    if complete.requests > len(pairs):
+        print(f"wrk ran out of tasks ({len(pairs)}): its complete-task rate is a lower bound; raise --wrk-tasks")
+    return [trivial, complete]
+
+
+def wrk_table(runs: list, args) -> str:
+    """The wrk runs as a table, against the first (the trivial endpoint)."""
+    head = (f"{'scenario (wrk -t2 -c' + str(args.clients) + ')':<52} {'requests':>9} {'bad':>7} {'req/s':>9} "
+            f"{'x trivial':>10} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req: server':>19} {'db':>6} {'wrk':>8}")
+    rows = [head, "-" * len(head)]
+    for r in runs:
+        rows.append(f"{r.name:<52} {r.requests:>9} {r.bad:>7} {r.rate:>9.1f} {r.rate / runs[0].rate:>10.3f} "
+                    f"{r.p50:>8.2f} {r.p99:>8.2f} {r.cpu_ms('server'):>19.2f} {r.cpu_ms('database'):>6.2f} "
+                    f"{r.cpu_ms('clients'):>8.2f}")
+    return "\n".join(rows)
 
 
 def main(argv=None) -> dict:
@@ -373,10 +431,16 @@ def main(argv=None) -> dict:
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread when > 1)")
+    ap.add_argument("--no-wrk", dest="wrk", action="store_false",
+                    help="skip the second run driven by wrk (run when wrk is installed)")
+    ap.add_argument("--wrk-tasks", type=int, default=None, help="tasks set aside for the wrk run")
     args = ap.parse_args(argv)
     args.tasks = args.tasks or (200 if args.quick else 2400)
     args.seconds = args.seconds or (3.0 if args.quick else 15.0)
     args.max_requests = args.max_requests or (2_000 if args.quick else 50_000)
+    # wrk cannot stop when its tasks run out, so its completion run is short and its pool large.
+    args.wrk_seconds = min(args.seconds, 10.0)
+    args.wrk_tasks = args.wrk_tasks or (1_200 if args.quick else 4_000)
     if args.clients > len(MANAGERS):
         raise SystemExit(f"at most {len(MANAGERS)} clients (one manager each)")
     sys.path.insert(0, str(ROOT))
