@@ -28,7 +28,10 @@ _READ = select(OrgRevision.value).where(OrgRevision.id == 1)  # built once: read
 
 def current_revision(session: Session) -> int | None:
     """Return the organisation's revision, or None when the counter row is missing (then nothing is cached)."""
-    return session.scalar(_READ)
+    if session.new or session.dirty or session.deleted:  # a pending change may move it: the ORM flushes first
+        return session.scalar(_READ)
+    # Read on nearly every request, mostly as a transaction's first statement: the ORM adds nothing here.
+    return session.connection().scalar(_READ)
 
 
 def session_revision(session: Session) -> int | None:

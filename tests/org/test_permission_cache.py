@@ -50,3 +50,13 @@ def test_a_cached_index_is_reused_while_nothing_changes(db):
         first = permissions.org_index(session)
     with db.query() as session:
         assert permissions.org_index(session) is first
+
+
+def test_a_revision_read_with_an_organisation_change_pending_sees_its_bump(db):
+    with db.command() as session:
+        user = org.save_user(session=session, username="anna", display_name="Anna")
+    with db.command() as session:
+        before = current_revision(session)
+        user = org.get_user_or_raise(session=session, username="anna")
+        user.display_name = "Anna Li"  # pending, not flushed yet
+        assert current_revision(session) > before
