@@ -57,6 +57,9 @@ class WorkItem(Base):
         Index("ix_work_item_open_unassigned", "due_at", "id", "instance_id",
               postgresql_where=text("status = 'open' AND assignee IS NULL"),
               sqlite_where=text("status = 'open' AND assignee IS NULL")),
+        Index("ix_work_item_offered", "id", postgresql_include=["due_at", "priority", "created_at"],
+              postgresql_where=text("status = 'open' AND assignee IS NULL"),
+              sqlite_where=text("status = 'open' AND assignee IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -1,0 +1,54 @@
+"""The group-tasks view: offered items only, sorted and paged (on PostgreSQL ids are sorted before rows are read)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from database.base import utcnow
+from instances import inbox, service
+from instances.models import WorkItem
+from tests.instances.test_service import BOB, HR_CAROL, complete, deploy, open_items, start
+
+
+def _hr_tasks(db, count: int) -> list[int]:
+    deploy(db)
+    ids = []
+    for _ in range(count):
+        iid = start(db)
+        [manager_task] = open_items(db, iid)
+        complete(db, manager_task.id, BOB, decision="approve")
+        [hr_task] = open_items(db, iid)
+        ids.append(hr_task.id)
+    return ids
+
+
+def _page(db, **kw) -> tuple[list[int], int]:
+    with db.query() as session:
+        page = inbox.list_inbox(session=session, actor=HR_CAROL, flt=inbox.InboxFilter(view="group", **kw))
+        return [item.id for item, instance in page.rows if instance.id == item.instance_id], page.total
+
+
+def test_group_tasks_are_sorted_and_paged_with_empty_dates_last(db):
+    a, b, c, d, e = _hr_tasks(db, 5)
+    now = utcnow()
+    dues = {a: now + timedelta(days=3), b: None, c: now + timedelta(days=1), d: now + timedelta(days=2),
+            e: now + timedelta(days=1)}
+    priorities = {a: 10, b: 90, c: 50, d: 70, e: 30}
+    with db.command() as session:
+        for item in session.scalars(select(WorkItem).where(WorkItem.id.in_(dues))):
+            item.due_at, item.priority = dues[item.id], priorities[item.id]
+    by_due = [c, e, d, a, b]  # ties by id; no due date last
+    pages = [_page(db, sort="due", page=n, page_size=2) for n in (1, 2, 3)]
+    assert [ids for ids, _ in pages] == [by_due[0:2], by_due[2:4], by_due[4:]]
+    assert {total for _, total in pages} == {5}
+    assert _page(db, sort="due", descending=True, page_size=5)[0] == [a, d, c, e, b]
+    assert _page(db, sort="priority", descending=True, page_size=3)[0] == [b, d, c]
+
+
+def test_a_claimed_task_leaves_the_group_view(db):
+    first, second = _hr_tasks(db, 2)
+    with db.command() as session:
+        service.claim_task(session=session, work_item_id=first, actor=HR_CAROL)
+    assert _page(db, sort="due") == ([second], 1)
+    assert _page(db, sort="due", page=2, page_size=1) == ([], 1)
