@@ -17,9 +17,11 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, exc, insert, inspect, update
+from sqlalchemy import bindparam, insert, inspect, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+
+from database.session import execute_together
 
 from .models import HistoryEvent, OutboxMessage, ProcessInstance, WorkItem, WorkItemCandidate
 
@@ -138,16 +140,4 @@ def write(session: Session, rows: DeferredRows) -> None:
     statements = updates + rows.statements()
     if not statements:
         return
-    connection = session.connection()
-    if connection.dialect.name == "postgresql" and len(statements) > 1:
-        # Sent back to back, answered together: a failing row still fails the whole command.
-        dbapi_error = connection.dialect.loaded_dbapi.Error
-        try:
-            with connection.connection.driver_connection.pipeline():
-                for statement, params in statements:
-                    connection.execute(statement, params)
-        except dbapi_error as error:  # raised by the pipeline itself: wrap it as SQLAlchemy wraps the rest
-            raise exc.DBAPIError.instance(None, None, error, dbapi_error) from error
-        return
-    for statement, params in statements:
-        connection.execute(statement, params)
+    execute_together(session.connection(), statements)

@@ -126,3 +126,16 @@ def test_rows_appended_outside_a_save_are_written_by_the_orm_at_once(db):
         session.flush()
         assert session.scalar(select(func.count()).select_from(HistoryEvent)
                               .where(HistoryEvent.type == "note")) == 1
+
+
+def test_without_pipeline_support_the_rows_go_one_by_one(db, monkeypatch):
+    import psycopg
+
+    monkeypatch.setattr(psycopg.Pipeline, "is_supported", classmethod(lambda cls: False))
+    deploy(db)
+    iid = start(db)
+    [task] = open_items(db, iid)
+    with statements(db) as seen:
+        assert complete(db, task.id, BOB, decision="approve") == "running"
+    assert not any(piped for _, piped in seen)
+    assert _counts(db, iid)["items"] == [("manager_approval", "completed"), ("hr_approval", "open")]
