@@ -52,11 +52,10 @@ class DeferredRows:
             out.append((_INSERT_CANDIDATES, [{"work_item_id": item.id, "kind": kind, "value": value}
                                              for item, kind, value in self.candidates]))
         if self.notices:
-            out.append((_INSERT_NOTICES, [
-                {"instance_id": instance.id, "kind": "notification", "status": "pending", "attempts": 0,
-                 "next_attempt_at": None, "last_error": None, "created_at": at, "claimed_at": None,
-                 "sent_at": None, "payload": {**payload, "work_item_id": item.id}}
-                for instance, item, (at, payload) in self.notices]))
+            # The other columns take the model's defaults (pending, no attempts, created now).
+            out.append((_INSERT_NOTICES, [{"instance_id": instance.id, "kind": "notification",
+                                           "payload": {**payload, "work_item_id": item.id}}
+                                          for instance, item, payload in self.notices]))
         if self.history:
             out.append((_INSERT_HISTORY, [{**row, "instance_id": instance.id,
                                            "work_item_id": item.id if item is not None else None}

@@ -3,19 +3,21 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from database.base import utcnow
 from engine.jsonsafe import to_json_safe
 
 from . import batch
 from .models import OutboxMessage, ProcessInstance, WorkItem
 
 
+def _payload(*, to: str, kind: str, subject: str, instance_id: int | None, **extra) -> dict:
+    return to_json_safe({"to": to, "kind": kind, "subject": subject, "instance_id": instance_id, **extra})
+
+
 def notify(session: Session, *, to: str, kind: str, subject: str, instance_id: int | None = None,
            **extra) -> OutboxMessage:
     """Queue one notice for a user name, or "group:<code>" for every member of a group."""
     message = OutboxMessage(instance_id=instance_id, kind="notification",
-                            payload=to_json_safe({"to": to, "kind": kind, "subject": subject,
-                                                  "instance_id": instance_id, **extra}))
+                            payload=_payload(to=to, kind=kind, subject=subject, instance_id=instance_id, **extra))
     session.add(message)
     return message
 
@@ -33,9 +35,9 @@ def notify_item_people(session: Session, instance: ProcessInstance, item: WorkIt
                    **more, **extra)
             return
         # Inside a save the item may have no id yet: the row is written at the save's end, id filled in.
-        payload = to_json_safe({"to": to, "kind": kind, "subject": subject, "instance_id": instance.id,
-                                "work_item_id": None, **more, **extra})
-        deferred.notices.append((instance, item, (utcnow(), payload)))
+        deferred.notices.append((instance, item, _payload(to=to, kind=kind, subject=subject,
+                                                          instance_id=instance.id, work_item_id=None,
+                                                          **more, **extra)))
 
     for name in people:
         if name and name != exclude:

@@ -66,6 +66,8 @@ def test_a_completion_writes_its_rows_after_one_insert_and_in_one_pipeline_on_po
         notice = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
         hr_task = session.scalars(select(WorkItem).where(WorkItem.element_id == "hr_approval")).one()
         assert notice.payload["work_item_id"] == hr_task.id and notice.payload["to"] == "group:hr"
+        assert (notice.status, notice.attempts, notice.kind) == ("pending", 0, "notification")
+        assert notice.created_at is not None
 
 
 def test_a_held_instance_changed_again_after_its_save_keeps_its_version_in_step(db):

@@ -26,7 +26,8 @@ def _hr_tasks(db, count: int) -> list[int]:
 def _page(db, **kw) -> tuple[list[int], int]:
     with db.query() as session:
         page = inbox.list_inbox(session=session, actor=HR_CAROL, flt=inbox.InboxFilter(view="group", **kw))
-        return [item.id for item, instance in page.rows if instance.id == item.instance_id], page.total
+        assert all(instance.id == item.instance_id for item, instance in page.rows)
+        return [item.id for item, _instance in page.rows], page.total
 
 
 def test_group_tasks_are_sorted_and_paged_with_empty_dates_last(db):
@@ -52,3 +53,16 @@ def test_a_claimed_task_leaves_the_group_view(db):
         service.claim_task(session=session, work_item_id=first, actor=HR_CAROL)
     assert _page(db, sort="due") == ([second], 1)
     assert _page(db, sort="due", page=2, page_size=1) == ([], 1)
+
+
+def test_group_tasks_narrowed_by_the_process_keep_their_order(db):
+    a, b, c = _hr_tasks(db, 3)
+    now = utcnow()
+    with db.command() as session:
+        for item, days in zip(session.scalars(select(WorkItem).where(WorkItem.id.in_([a, b, c]))
+                                              .order_by(WorkItem.id)), (3, 1, 2), strict=True):
+            item.due_at = now + timedelta(days=days)
+    # A process or text filter joins the instances; the page still sorts and cuts the offered ids first.
+    assert _page(db, sort="due", process="leave_request", page_size=2) == ([b, c], 3)
+    assert _page(db, sort="due", process="leave_request", page=2, page_size=2) == ([a], 3)
+    assert _page(db, sort="due", process="no_such_process") == ([], 0)
