@@ -17,9 +17,9 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, insert, inspect, update
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.orm import ColumnProperty, Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import NO_VALUE, instance_state
 
 from database.session import execute_together
 
@@ -32,6 +32,9 @@ HELD = "flowdesk.held_instances"
 _INSERT_HISTORY = insert(HistoryEvent.__table__).inline()
 _INSERT_CANDIDATES = insert(WorkItemCandidate.__table__).inline()
 _INSERT_NOTICES = insert(OutboxMessage.__table__).inline()
+# New work items come back with their ids, for the rows that name them, matched by their unique task guids:
+# asked to return rows in the order given, SQLAlchemy sends one statement per row on PostgreSQL (no sentinel).
+_INSERT_ITEMS = insert(WorkItem.__table__).returning(WorkItem.__table__.c.task_guid, WorkItem.__table__.c.id)
 # The SET clause is the changed columns, named by the parameters; the row by row_id.
 _UPDATES = {model: update(model.__table__).where(model.__table__.c.id == bindparam("row_id"))
             for model in (ProcessInstance, WorkItem)}
@@ -77,6 +80,24 @@ def _held(session: Session) -> set[int]:
     return held[1] if held is not None and held[0] is session.get_transaction() else set()
 
 
+def _changed_columns(state) -> dict | None:
+    """Return {column: new value} of a loaded row's changed column attributes, or None to leave the row to the
+    ORM (a relationship changed, or an attribute was expired or deleted). Read from the state's committed
+    values, as the ORM's own flush reads them: walking every attribute's history cost more than the UPDATE."""
+    changed = {}
+    props = state.mapper.attrs
+    for key, old in state.committed_state.items():
+        prop = props.get(key)
+        new = state.dict.get(key, NO_VALUE)
+        if not isinstance(prop, ColumnProperty) or new is NO_VALUE:
+            return None
+        column = prop.columns[0]
+        if old is not NO_VALUE and column.type.compare_values(old, new):
+            continue  # set to the value it had: the ORM would write nothing either
+        changed[column.key] = new
+    return changed
+
+
 def _take_updates(session: Session) -> list[tuple]:
     """Turn the pending changes of held instances and their work items into UPDATE statements.
 
@@ -93,24 +114,75 @@ def _take_updates(session: Session) -> list[tuple]:
             instance_id = obj.instance_id
         else:
             continue
-        state = inspect(obj)
-        if instance_id not in held or any(state.attrs[rel.key].history.has_changes()
-                                          for rel in state.mapper.relationships):
+        state = instance_state(obj)
+        changed = _changed_columns(state) if instance_id in held else None
+        if changed is None:
             continue
-        changed = {}  # column attribute -> new value
-        for prop in state.mapper.column_attrs:
-            history = state.attrs[prop.key].history
-            if history.has_changes():
-                changed[prop] = history.added[0] if history.added else None
-        if not changed:
-            continue
-        if isinstance(obj, ProcessInstance):
-            changed[state.mapper.attrs["lock_version"]] = (obj.lock_version or 0) + 1
-        out.append((_UPDATES[type(obj)], {"row_id": obj.id,
-                                           **{prop.columns[0].key: value for prop, value in changed.items()}}))
-        for prop, value in changed.items():
-            set_committed_value(obj, prop.key, value)
+        if changed:
+            if isinstance(obj, ProcessInstance):
+                obj.lock_version = (obj.lock_version or 0) + 1
+                changed["lock_version"] = obj.lock_version
+            out.append((_UPDATES[type(obj)], {"row_id": obj.id, **changed}))
+        # What the object holds is now what the database will hold: clean, as a flush leaves a row it wrote
+        # (attributes set to the value they had included), so later flushes pass it by instead of looking
+        # through it again. SQLAlchemy's public set_committed_value does this one attribute at a time.
+        state._commit_all(state.dict, session.identity_map)
     return out
+
+
+def _new_row(state) -> dict | None:
+    """Return {attribute: value} for every column of a new row but its id, its Python defaults filled in as the
+    ORM's insert would fill them; None to leave the row to the ORM (it holds related objects, or a column takes
+    a default only the database knows)."""
+    if any(state.dict.get(rel.key) for rel in state.mapper.relationships):
+        return None
+    values = {}
+    for prop in state.mapper.column_attrs:
+        column = prop.columns[0]
+        if column.primary_key:
+            continue
+        value = state.dict.get(prop.key, NO_VALUE)
+        if value is NO_VALUE:
+            default = column.default
+            if default is None and column.server_default is None:
+                value = None
+            elif default is not None and default.is_scalar:
+                value = default.arg
+            elif default is not None and default.is_callable:
+                value = default.arg(None)  # SQLAlchemy wraps a default so it takes the execution context
+            else:
+                return None
+        values[prop.key] = value
+    return values
+
+
+def _take_inserts(session: Session) -> None:
+    """Insert the new work items of held instances in one statement that returns their ids, and make them
+    persistent as if flushed: the ORM's flush of one new row cost several times the statement."""
+    held = _held(session)
+    if not held:
+        return
+    taken = []
+    for obj in session.new:
+        if isinstance(obj, WorkItem) and obj.instance_id in held:
+            state = instance_state(obj)
+            values = _new_row(state)
+            if values is not None:
+                taken.append((state.insert_order, obj, values))
+    if not taken:
+        return
+    taken.sort(key=lambda row: row[0])  # the order the ORM would insert them in: ids follow creation
+    columns = {prop.key: prop.columns[0].key for prop in instance_state(taken[0][1]).mapper.column_attrs}
+    ids = dict(session.connection().execute(
+        _INSERT_ITEMS, [{columns[key]: value for key, value in values.items()} for _, _, values in taken]).all())
+    for _, obj, values in taken:
+        row_id = ids[obj.task_guid]
+        session.expunge(obj)
+        # make_transient_to_detached takes what the object holds as loaded from the database; added back, the
+        # session holds it as a row it read, with nothing to write.
+        instance_state(obj).dict.update(values, id=row_id)
+        make_transient_to_detached(obj)
+        session.add(obj)
 
 
 def collecting(session: Session) -> DeferredRows | None:
@@ -133,8 +205,10 @@ def deferred_rows(session: Session):
 
 
 def write(session: Session, rows: DeferredRows) -> None:
-    """Take out the held rows' changes, flush the rest (new items get their ids), then write it all."""
+    """Take out the held rows' changes, insert their new work items (they get their ids), flush the rest, then
+    write it all."""
     updates = _take_updates(session)
+    _take_inserts(session)
     session.flush()
     statements = updates + rows.statements()
     if not statements:

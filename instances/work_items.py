@@ -52,7 +52,9 @@ _INSTANCE_OF_ITEM = (select(ProcessInstance)
 _INSTANCE_OF_ITEM_LOCKED = _INSTANCE_OF_ITEM.with_for_update()
 _ITEM_AND_LIVE_ITEMS = (select(WorkItem)
                         .where(WorkItem.instance_id == bindparam("instance_id"),
-                               or_(WorkItem.status.in_(LIVE), WorkItem.id == bindparam("item_id")))
+                               # Comparisons, not IN: an IN list is spliced into the SQL on every run.
+                               or_(*(WorkItem.status == status for status in LIVE),
+                                   WorkItem.id == bindparam("item_id")))
                         .execution_options(populate_existing=True))
 
 
@@ -129,41 +131,44 @@ def _sync_work_items(session: Session, instance: ProcessInstance, runtime: Proce
         # out with the new items in one flush, and their history rows in one statement.
         session.execute(delete(WorkItemCandidate).where(WorkItemCandidate.work_item_id.in_(offered)),
                         execution_options={"autoflush": False})
-    for guid, (task, fields) in resolved.items():
-        outcome = fields.pop("self_approval", None)
-        absent = fields["assignee"]
-        proxy = absent and lifecycle.proxy_for(session=session, username=absent,
-                                               definition_key=instance.definition_key, at=now)
-        refused = None
-        if proxy and proxy == instance.initiator and assignment.self_approval_policy(task) != "allow":
-            refused, proxy = proxy, None  # a proxy never decides the request they started themselves
-        if proxy:  # a standing proxy (代理) receives the absent person's new direct tasks
-            fields["assignee"] = proxy
-        item = WorkItem(instance_id=instance.id, task_guid=guid, element_id=task.element_id, name=task.name[:300],
-                        lane=task.lane, status="open", created_at=now,
-                        item=to_json_safe({"key": task.item_key, "value": task.item}) if task.multi_instance
-                        else None, **fields)
-        offers = [("user", u) for u in item.candidate_users] + [("group", g) for g in item.candidate_groups]
-        deferred = batch.collecting(session)
-        if deferred is not None:  # written with the save's other appended rows, once the item has its id
-            deferred.candidates.extend((item, kind, value) for kind, value in offers)
-        else:
-            item.candidates = [WorkItemCandidate(kind=kind, value=value) for kind, value in offers]
-        session.add(item)
-        details = {"assignee": item.assignee, "candidate_users": item.candidate_users,
-                   "candidate_groups": item.candidate_groups, **({"flow": task.flow} if task.flow else {})}
-        if outcome and outcome["action"] == "exclude":
-            details["excluded"] = [outcome["excluded"]]
-        if refused:
-            details["proxy_refused"] = refused
-        _history(session, instance, "task_created", element_id=item.element_id, work_item=item, details=details,
-                 at=now)
-        if outcome and outcome["action"] == "redirect":  # onSelfApproval=superior: the history says who instead
-            _history(session, instance, "task_redirected", actor="system", element_id=item.element_id,
-                     work_item=item, details={"reason": assignment.SELF_APPROVAL_REASON, "policy": outcome["policy"],
-                                              "for": outcome["for"], "to": outcome["to"], "via": outcome["via"]},
+    # The new items wait for the save's end, where they go out in one statement; the reads in between (proxies,
+    # people to notify) touch none of them, so they must not flush each one on its own.
+    with session.no_autoflush:
+        for guid, (task, fields) in resolved.items():
+            outcome = fields.pop("self_approval", None)
+            absent = fields["assignee"]
+            proxy = absent and lifecycle.proxy_for(session=session, username=absent,
+                                                   definition_key=instance.definition_key, at=now)
+            refused = None
+            if proxy and proxy == instance.initiator and assignment.self_approval_policy(task) != "allow":
+                refused, proxy = proxy, None  # a proxy never decides the request they started themselves
+            if proxy:  # a standing proxy (代理) receives the absent person's new direct tasks
+                fields["assignee"] = proxy
+            item = WorkItem(instance_id=instance.id, task_guid=guid, element_id=task.element_id, name=task.name[:300],
+                            lane=task.lane, status="open", created_at=now,
+                            item=to_json_safe({"key": task.item_key, "value": task.item}) if task.multi_instance
+                            else None, **fields)
+            offers = [("user", u) for u in item.candidate_users] + [("group", g) for g in item.candidate_groups]
+            deferred = batch.collecting(session)
+            if deferred is not None:  # written with the save's other appended rows, once the item has its id
+                deferred.candidates.extend((item, kind, value) for kind, value in offers)
+            else:
+                item.candidates = [WorkItemCandidate(kind=kind, value=value) for kind, value in offers]
+            session.add(item)
+            details = {"assignee": item.assignee, "candidate_users": item.candidate_users,
+                       "candidate_groups": item.candidate_groups, **({"flow": task.flow} if task.flow else {})}
+            if outcome and outcome["action"] == "exclude":
+                details["excluded"] = [outcome["excluded"]]
+            if refused:
+                details["proxy_refused"] = refused
+            _history(session, instance, "task_created", element_id=item.element_id, work_item=item, details=details,
                      at=now)
-        if proxy:
-            _history(session, instance, "task_proxied", actor="system", element_id=item.element_id,
-                     work_item=item, details={"for": absent, "to": proxy}, at=now)
-        notices.notify_item_people(session, instance, item, "task_assigned", item.name)
+            if outcome and outcome["action"] == "redirect":  # onSelfApproval=superior: the history says who instead
+                _history(session, instance, "task_redirected", actor="system", element_id=item.element_id,
+                         work_item=item, details={"reason": assignment.SELF_APPROVAL_REASON, "policy": outcome["policy"],
+                                                  "for": outcome["for"], "to": outcome["to"], "via": outcome["via"]},
+                         at=now)
+            if proxy:
+                _history(session, instance, "task_proxied", actor="system", element_id=item.element_id,
+                         work_item=item, details={"for": absent, "to": proxy}, at=now)
+            notices.notify_item_people(session, instance, item, "task_assigned", item.name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from instances import batch, service
@@ -141,3 +141,59 @@ def test_without_pipeline_support_the_rows_go_one_by_one(db, monkeypatch):
         assert complete(db, task.id, BOB, decision="approve") == "running"
     assert not any(piped for _, piped in seen)
     assert _counts(db, iid)["items"] == [("manager_approval", "completed"), ("hr_approval", "open")]
+
+
+def test_new_work_items_go_in_one_statement_and_each_appended_row_names_its_own(db):
+    from tests.instances.test_countersign_rules import deploy as deploy_model
+
+    key = deploy_model(db, "all")
+    members = ["zoe", "amy", "max", "bob", "eve"]
+    with db.command() as session, statements(db) as seen:
+        instance = service.start_instance(session=session, key=key, actor=ALICE, data={"approvers": members})
+        iid = instance.id
+    inserts = [s for s, _ in seen if s.startswith("insert into work_item ")]
+    assert len(inserts) == 1, inserts  # five rows, one statement
+    with db.query() as session:
+        items = session.scalars(select(WorkItem).where(WorkItem.instance_id == iid).order_by(WorkItem.id)).all()
+        assert [(i.assignee, i.kind, i.status, i.priority) for i in items] == [(m, "task", "open", 50) for m in members]
+        created = session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == iid,
+                                                             HistoryEvent.type == "task_created")).all()
+        assert sorted((e.work_item_id, e.details["assignee"]) for e in created) == [(i.id, i.assignee) for i in items]
+        notices = session.scalars(select(OutboxMessage)).all()
+        assert sorted((n.payload["work_item_id"], n.payload["to"]) for n in notices) == \
+            [(i.id, i.assignee) for i in items]
+
+
+def test_a_new_work_item_is_held_as_loaded_after_the_save_with_its_defaults(db):
+    deploy(db)
+    iid = start(db)
+    with db.command() as session:
+        instance = service.lock_instance(session=session, instance_id=iid)
+        item = WorkItem(instance_id=iid, task_guid="0c6b8f0e-held-as-loaded", element_id="extra", name="Extra",
+                        assignee="bob")
+        instance.title = "Changed in the same save"
+        flushes = []
+        event.listen(session, "before_flush", lambda *_: flushes.append(1))
+        with statements(db) as seen, batch.deferred_rows(session):
+            session.add(item)
+            service._history(session, instance, "task_created", element_id="extra", work_item=item)
+        # Written without the ORM's unit of work: its flush costs several times the statements it sends.
+        assert flushes == []
+        assert sorted(s.split(" (")[0].split(" set ")[0] for s, _ in seen) == \
+            ["insert into history_event", "insert into work_item", "update process_instance"]
+        assert inspect(item).persistent and item.id is not None
+        assert not session.new and not session.dirty  # nothing left for the commit's flush
+        seen.clear()
+        with statements(db) as seen:
+            # The Python defaults the ORM would have filled in are there; reading them asks the database nothing.
+            assert (item.kind, item.status, item.priority, item.candidate_users, item.candidate_groups) == \
+                ("task", "open", 50, [], [])
+            assert item.created_at is not None and item.completed_at is None
+        assert seen == []
+        item.comment = "changed after the save"  # the ORM still tracks it like any loaded row
+    with db.query() as session:
+        saved = session.get(WorkItem, item.id)
+        assert (saved.kind, saved.priority, saved.comment) == ("task", 50, "changed after the save")
+        assert session.get(ProcessInstance, iid).title == "Changed in the same save"
+        created = session.scalars(select(HistoryEvent).where(HistoryEvent.element_id == "extra")).one()
+        assert created.work_item_id == item.id
