@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import time
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,6 +16,21 @@ def is_postgres(bind) -> bool:
     """Tell whether a session or engine talks to PostgreSQL."""
     engine = bind.get_bind() if isinstance(bind, Session) else bind
     return engine.dialect.name == "postgresql"
+
+
+_DATABASE_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def database_key(bind) -> str:
+    """Name the database a session or engine talks to, for caches that one process keeps for several databases
+    (tests use two). Worked out once per engine: rendering the URL on every lookup cost more than the lookup."""
+    engine = bind.get_bind() if isinstance(bind, Session) else bind
+    if engine is None:
+        return ""
+    key = _DATABASE_KEYS.get(engine)
+    if key is None:
+        key = _DATABASE_KEYS[engine] = str(engine.url)
+    return key
 
 
 def normalize_url(url: str) -> str:

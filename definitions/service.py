@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from audit import service as audit
+from database.session import database_key
 from engine.errors import EngineError
 from engine.model import CompiledModel, compile_model
 from engine.runtime import ProcessRuntime
@@ -213,8 +214,7 @@ def get_startable_or_raise(*, session: Session, key: str) -> DefinitionVersion:
 
 
 def _bind_key(session: Session | None) -> str:
-    bind = session.get_bind() if session is not None else None
-    return str(bind.url) if bind is not None else ""
+    return database_key(session) if session is not None else ""
 
 
 def _remember(session: Session | None, version: DefinitionVersion, model: CompiledModel) -> ProcessRuntime:

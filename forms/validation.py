@@ -172,10 +172,14 @@ def _effective(schema: dict, shown: set[str]) -> dict:
     return out
 
 
+# One checker for every form: it holds no state, and building one copies every known format's check.
+_FORMATS = FormatChecker()
+
+
 def _json_schema(schema: dict, data: dict, shown: set[str]) -> dict[str, FieldError]:
     errors = {}
     props = properties(schema)
-    validator = Draft202012Validator(_effective(schema, shown), format_checker=FormatChecker())
+    validator = Draft202012Validator(_effective(schema, shown), format_checker=_FORMATS)
     for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         errors.setdefault(_key(error, props), _field_error(error))
     return errors

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from database.session import database_key
 from instances.actors import Actor
 
 from .models import (
@@ -202,7 +203,7 @@ def org_index(session: Session) -> OrgIndex:
     if cached is not None:
         return cached
     revision = current_revision(session)
-    key = str(session.get_bind().url)
+    key = database_key(session)
     hit = _CACHE.get(key)
     if revision is not None and hit is not None and hit[0] == revision:
         index = hit[1]

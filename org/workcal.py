@@ -76,7 +76,13 @@ def _invalid(field_name: str, reason: str, message: str, **params) -> Invalid:
 
 def parse_duration(text) -> Duration:
     """Read an ISO-8601 duration (P2D, PT4H, P1DT2H30M, P1W) within the limits; raise Invalid naming it."""
-    raw = str(text or "").strip().upper()
+    return _parse_duration(str(text or ""))
+
+
+@lru_cache(maxsize=256)
+def _parse_duration(text: str) -> Duration:
+    # Every new task's due date reads its model's few durations again: remembered, as Durations cannot change.
+    raw = text.strip().upper()
     match = _DURATION.fullmatch(raw) if len(raw) <= 40 else None
     if match is None:
         raise _invalid("duration", "not_iso", f"duration {str(text)[:40]!r} is not an ISO-8601 duration such as "
@@ -212,12 +218,15 @@ def is_working_day(calendar: WorkingCalendar, day: date) -> bool:
     return day.isoweekday() in calendar.weekdays
 
 
-def _periods(calendar: WorkingCalendar, day: date) -> list[tuple[datetime, datetime]]:
+@lru_cache(maxsize=512)
+def _periods(calendar: WorkingCalendar, day: date) -> tuple[tuple[datetime, datetime], ...]:
+    # Kept per calendar object and day (calendars are cached per organisation revision): due dates ask for the
+    # same few days again and again, and turning local hours into instants is the costly part.
     # Wall-clock arithmetic on an aware datetime keeps the zone's local time; UTC gives the real instants.
     midnight = datetime.combine(day, time(0), tzinfo=calendar.zone)
     spans = [((midnight + timedelta(minutes=a)).astimezone(timezone.utc),
               (midnight + timedelta(minutes=b)).astimezone(timezone.utc)) for a, b in calendar.periods]
-    return [(a, b) for a, b in spans if b > a]
+    return tuple((a, b) for a, b in spans if b > a)
 
 
 def _no_time(day: date) -> Invalid:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from audit import service as audit
 from database.base import utcnow
+from database.session import database_key
 
 from . import revision
 from . import service as org
@@ -117,7 +118,7 @@ def calendar_for_user(*, session: Session, username: str | None, since: date | N
     people, departments or calendars moves it on) instead of being read again from five tables.
     """
     current = revision.session_revision(session)
-    key = (str(session.get_bind().url), current, username, since)
+    key = (database_key(session), current, username, since)
     if current is not None and key in _CALENDARS:
         _CALENDARS.move_to_end(key)
         return _CALENDARS[key]
