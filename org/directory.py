@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from database import Database
 from instances import directory
@@ -17,6 +17,11 @@ from .errors import Invalid
 from .models import Department, Position, Role, User, WorkGroup, group_member, user_role
 
 MAX_LEVELS = 20
+
+
+def _decides(user: User) -> bool:
+    """Tell whether a user can be handed internal work: an active staff member (not gone, not a portal account)."""
+    return user.status == "active" and (user.kind or "staff") == "staff"
 
 
 class OrgDirectory:
@@ -41,10 +46,17 @@ class OrgDirectory:
             yield session
 
     def superior(self, username: str) -> str | None:
-        boss = aliased(User)
+        # A superior who left (or a portal account set as one) decides nothing: the next one up takes the post,
+        # else nobody, and the step's onNoAssignee applies. A task given to someone gone would wait forever.
         with self._reading() as session:
-            return session.scalar(select(boss.username).join(User, User.superior_id == boss.id)
-                                  .where(User.username == username))
+            user = session.scalar(select(User).where(User.username == username))
+            boss, seen = (user.superior if user is not None else None), {user.id if user is not None else None}
+            while boss is not None and boss.id not in seen:
+                if _decides(boss):
+                    return boss.username
+                seen.add(boss.id)
+                boss = boss.superior
+            return None
 
     def department_leader(self, username: str) -> str | None:
         with self._reading() as session:
@@ -54,7 +66,8 @@ class OrgDirectory:
             while department is not None and department.id not in seen:
                 seen.add(department.id)
                 leader = department.leader
-                if leader is not None and leader.id != user.id:
+                # A leader who left, or the person asking, passes the question to the department above.
+                if leader is not None and leader.id != user.id and _decides(leader):
                     return leader.username
                 department = department.parent
             return None
@@ -66,7 +79,7 @@ class OrgDirectory:
             while department is not None and department.id not in seen:
                 seen.add(department.id)
                 leader = department.leader
-                if leader is not None and leader.status == "active" and leader.kind == "staff":
+                if leader is not None and _decides(leader):
                     return leader.username
                 department = department.parent
             return None

@@ -83,6 +83,29 @@ def test_org_directory_queries(org_db):
         found.members("planet", "x")
 
 
+def test_a_superior_or_leader_who_left_passes_the_step_up(org_db):
+    with org_db.command() as session:  # li.na, wang.fang's superior and the sales leader, has left
+        org.set_status(session=session, user=org.get_user_or_raise(session=session, username="li.na"),
+                       status="left")
+    found = OrgDirectory(org_db)
+    assert found.superior("wang.fang") == "zhang.wei" and found.department_leader("wang.fang") == "zhang.wei"
+    assert found.superiors("wang.fang", 5) == ["zhang.wei"]
+    tasks = items(org_db, start(org_db, deploy(org_db, "strategies"), "wang.fang", {"approver_field": "sun.li"}))
+    assert tasks["t_superior"].assignee == "zhang.wei" and tasks["t_leader"].assignee == "zhang.wei"
+    with org_db.command() as session:  # nobody above who is still here: nobody, and onNoAssignee decides
+        org.set_status(session=session, user=org.get_user_or_raise(session=session, username="zhang.wei"),
+                       status="left")
+    assert found.superior("wang.fang") is None and found.department_leader("wang.fang") is None
+
+
+def test_a_portal_account_is_never_anybodys_superior(org_db):
+    with org_db.command() as session:
+        user = org.get_user_or_raise(session=session, username="li.na")
+        user.kind = "portal"  # set by hand: the admin pages do not offer it, an import or old data might
+    found = OrgDirectory(org_db)
+    assert found.superior("wang.fang") == "zhang.wei" and found.department_leader("wang.fang") == "zhang.wei"
+
+
 def test_default_policy_falls_back_to_the_initiator(org_db):
     found = items(org_db, start(org_db, deploy(org_db, "no_assignee_default"), "zhang.wei"))
     assert found["approve_superior"].assignee == "zhang.wei"

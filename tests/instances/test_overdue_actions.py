@@ -133,6 +133,17 @@ def test_escalate_transfers_the_task_to_the_holders_superior(org_db):
     assert item_of(org_db, iid).assignee == "zhao.lei"
 
 
+def test_escalate_passes_over_a_superior_who_left(org_db):
+    iid = start(org_db, deploy(org_db, "escalate"), "sun.li")
+    with org_db.command() as session:  # sun.li's superior zhao.lei has left; zhao.lei reported to zhang.wei
+        org.set_status(session=session, user=org.get_user_or_raise(session=session, username="zhao.lei"),
+                       status="left")
+    assert run_overdue_actions(org_db, now=later()) == 1
+    item = item_of(org_db, iid)
+    assert (item.status, item.assignee) == ("open", "zhang.wei")
+    assert events(org_db, iid, "task_overdue")[0].details["to"] == "zhang.wei"
+
+
 def test_escalate_without_a_superior_leaves_the_task_and_says_why(org_db):
     iid = start(org_db, deploy(org_db, "escalate"), "zhang.wei")  # the general manager reports to nobody
     assert run_overdue_actions(org_db, now=later()) == 0
