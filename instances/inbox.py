@@ -179,13 +179,17 @@ def list_inbox(*, session: Session, actor: Actor, flt: InboxFilter) -> Page:
         else:
             order = [column.is_(None), column.desc() if flt.descending else column, WorkItem.id]
     query = _narrow(query, flt, dialect, now)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page = query.order_by(*order).limit(flt.page_size).offset((flt.page - 1) * flt.page_size)
     if flt.view == "group" and dialect == "postgresql":
         # Sort and cut the offered ids inside ix_work_item_offered, then read only the page's rows: sorting
-        # whole rows read a row for each of the thousands of items a large group is offered.
-        ids = page.with_only_columns(WorkItem.id)
-        page = select(WorkItem).where(WorkItem.id.in_(ids.scalar_subquery())).order_by(*order)
+        # whole rows read a row for each of the thousands of items a large group is offered. The same pass
+        # counts them (a window count sees every row before the limit), instead of a second look-up of the
+        # actor's candidate rows and offered ids for the total.
+        found = session.execute(page.with_only_columns(WorkItem.id, func.count().over())).all()
+        total = found[0][1] if found else (0 if flt.page == 1 else _count(session, query))
+        page = select(WorkItem).where(WorkItem.id.in_([row[0] for row in found] or [-1])).order_by(*order)
+    else:
+        total = _count(session, query)
     if flt.view in ("started", "cc"):
         rows = [tuple(r) for r in session.execute(page.options(_INSTANCE_SUMMARY)).all()]
     else:
@@ -196,6 +200,10 @@ def list_inbox(*, session: Session, actor: Actor, flt: InboxFilter) -> Page:
             ProcessInstance.id.in_({item.instance_id for item in items} or {-1})))}
         rows = [(item, owners[item.instance_id]) for item in items]
     return Page(rows=rows, total=total or 0, page=flt.page, page_size=flt.page_size)
+
+
+def _count(session: Session, query) -> int:
+    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
 
 
 def counts(*, session: Session, actor: Actor) -> dict[str, int]:

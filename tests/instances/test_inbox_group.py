@@ -92,3 +92,23 @@ def test_listed_rows_leave_engine_state_process_data_and_submitted_values_in_the
     # (the count's subquery names every column but reads none: the database flattens it)
     reads = [s for s in seen if s.startswith("select process_instance.")]
     assert reads and not [s for s in reads if re.search(r"process_instance\.(state|data)\b", s)], reads
+
+
+def test_on_postgresql_a_group_page_counts_its_total_in_the_pass_that_sorts_the_ids(db):
+    from sqlalchemy import event
+
+    _hr_tasks(db, 3)
+    seen = []
+    listen = lambda *args: seen.append(" ".join(args[2].split()).lower())  # noqa: E731 (statement text)
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        assert _page(db, sort="due", page_size=2)[1] == 3
+        assert _page(db, sort="due", page=3, page_size=2) == ([], 3)  # past the end: counted on its own
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    counts = [s for s in seen if s.startswith("select count(*)")]
+    windows = [s for s in seen if "count(*) over ()" in s]
+    if db.dialect == "postgresql":
+        assert len(windows) == 2 and len(counts) == 1
+    else:
+        assert not windows and len(counts) == 2
