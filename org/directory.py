@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from database import Database
 from instances import directory
@@ -17,6 +17,7 @@ from .errors import Invalid
 from .models import Department, Position, Role, User, WorkGroup, group_member, user_role
 
 MAX_LEVELS = 20
+subordinate = aliased(User)
 
 
 def _decides(user: User) -> bool:
@@ -49,9 +50,10 @@ class OrgDirectory:
         # A superior who left (or a portal account set as one) decides nothing: the next one up takes the post,
         # else nobody, and the step's onNoAssignee applies. A task given to someone gone would wait forever.
         with self._reading() as session:
-            user = session.scalar(select(User).where(User.username == username))
-            boss, seen = (user.superior if user is not None else None), {user.id if user is not None else None}
-            while boss is not None and boss.id not in seen:
+            boss = session.scalar(select(User).join(subordinate, subordinate.superior_id == User.id)
+                                  .where(subordinate.username == username))
+            seen = {None}
+            while boss is not None and boss.id not in seen and boss.username != username:
                 if _decides(boss):
                     return boss.username
                 seen.add(boss.id)
