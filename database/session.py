@@ -84,25 +84,6 @@ def _ping_when_idle(engine: Engine) -> None:
             raise exc.DisconnectionError(f"pooled connection is gone: {error}") from error
 
 
-def execute_together(connection, statements: list[tuple]) -> None:
-    """Run (statement, parameters) pairs that return no rows, in order. On PostgreSQL they go out in one
-    psycopg pipeline, one round trip, where libpq supports it (14+); a failing one fails the transaction."""
-    if connection.dialect.name == "postgresql" and len(statements) > 1:
-        import psycopg
-
-        if psycopg.Pipeline.is_supported():
-            dbapi_error = connection.dialect.loaded_dbapi.Error
-            try:
-                with connection.connection.driver_connection.pipeline():
-                    for statement, params in statements:
-                        connection.execute(statement, params)
-            except dbapi_error as error:  # raised by the pipeline itself: wrap it as SQLAlchemy wraps the rest
-                raise exc.DBAPIError.instance(None, None, error, dbapi_error) from error
-            return
-    for statement, params in statements:
-        connection.execute(statement, params)
-
-
 class Database:
     """One database: an engine plus session factories for reads and for commands that write."""
 

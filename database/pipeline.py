@@ -1,0 +1,109 @@
+"""Statements that return no rows, sent together: on PostgreSQL in one psycopg pipeline, one round trip.
+
+SQLAlchemy's execution of one statement (an execution context, a fresh driver cursor and a result object)
+cost more CPU than psycopg's own execution of it: for the five statements that end a task's completion,
+0.33 against 0.22 ms, and 12 % of the whole completion in the REST benchmark. So here each statement is
+compiled by SQLAlchemy once per set of parameter names, and its rows go to one driver cursor through the
+connection's cursor-level path, which still fires SQLAlchemy's statement events (tests that count
+statements, tracing) and logs as SQLAlchemy's echo does. A statement whose values only an execution
+context can produce (a default computed in the database's round trip) goes the usual way instead.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple
+
+from sqlalchemy import exc
+from sqlalchemy.sql.dml import Insert
+
+
+class Rendered(NamedTuple):
+    """A statement compiled for one set of parameter names: its SQL and its bind parameters' processors."""
+
+    compiled: object
+    sql: str
+    processors: dict
+
+
+@lru_cache(maxsize=512)
+def _render(dialect, statement, keys: frozenset) -> Rendered | None:
+    compiled = statement.compile(dialect=dialect, column_keys=sorted(keys))
+    if compiled.insert_prefetch or compiled.update_prefetch or compiled.post_compile_params:
+        return None  # values an execution context fills in: SQLAlchemy's own path
+    processors = {}
+    for name, bind in compiled.binds.items():
+        processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            processors[name] = processor
+    return Rendered(compiled, compiled.string, processors)
+
+
+@lru_cache(maxsize=64)
+def _python_defaults(table) -> tuple:
+    """(column key, default) for a table's columns whose default Python computes (a value or a function)."""
+    return tuple((column.key, column.default) for column in table.columns
+                 if column.default is not None and (column.default.is_scalar or column.default.is_callable))
+
+
+def _with_defaults(statement, rows: list[dict]) -> list[dict]:
+    """Fill in the Python-side defaults an INSERT leaves out, as SQLAlchemy's own execution would."""
+    missing = [(key, default) for key, default in _python_defaults(statement.table) if key not in rows[0]]
+    if not missing:
+        return rows
+    # SQLAlchemy wraps a default function so it takes the execution context; ours never read it.
+    return [{**row, **{key: default.arg if default.is_scalar else default.arg(None) for key, default in missing}}
+            for row in rows]
+
+
+def _driver_rows(dialect, statement, params) -> tuple[str, list[dict]] | None:
+    """Return (SQL, parameter rows ready for the driver), or None to leave the statement to SQLAlchemy."""
+    rows = params if isinstance(params, list) else [params]
+    if not rows:
+        return None
+    if isinstance(statement, Insert):
+        rows = _with_defaults(statement, rows)
+    keys = frozenset(rows[0])
+    if any(frozenset(row) != keys for row in rows):
+        return None
+    rendered = _render(dialect, statement, keys)
+    if rendered is None:
+        return None
+    processors, out = rendered.processors, []
+    for row in rows:
+        values = rendered.compiled.construct_params(row)
+        out.append({name: processors[name](value) if name in processors else value
+                    for name, value in values.items()})
+    return rendered.sql, out
+
+
+def execute_together(connection, statements: list[tuple]) -> None:
+    """Run (statement, parameters) pairs that return no rows, in order. On PostgreSQL they go out in one
+    psycopg pipeline, one round trip, where libpq supports it (14+); a failing one fails the transaction."""
+    if connection.dialect.name == "postgresql" and len(statements) > 1:
+        import psycopg
+
+        if psycopg.Pipeline.is_supported():
+            _pipelined(connection, statements)
+            return
+    for statement, params in statements:
+        connection.execute(statement, params)
+
+
+def _pipelined(connection, statements: list[tuple]) -> None:
+    dialect = connection.dialect
+    dbapi_error = dialect.loaded_dbapi.Error
+    driver = connection.connection.driver_connection
+    try:
+        with driver.pipeline():
+            cursor = driver.cursor()
+            for statement, params in statements:
+                prepared = _driver_rows(dialect, statement, params)
+                if prepared is None:
+                    connection.execute(statement, params)
+                    continue
+                sql, rows = prepared
+                for row in rows:
+                    # SQLAlchemy's cursor-level execution: statement events, echo and error wrapping, no context.
+                    connection._cursor_execute(cursor, sql, row)
+    except dbapi_error as error:  # raised by the pipeline itself: wrap it as SQLAlchemy wraps the rest
+        raise exc.DBAPIError.instance(None, None, error, dbapi_error) from error

@@ -1,0 +1,91 @@
+"""Statements sent together at a save's end: driver-level execution on PostgreSQL, same rows as SQLAlchemy's."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import bindparam, event, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from database.pipeline import execute_together
+from instances.models import OutboxMessage
+
+OUTBOX = OutboxMessage.__table__
+_INSERT = insert(OUTBOX).inline()
+_UPDATE = update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))
+
+
+def _events(db):
+    seen = []
+
+    def log(conn, _cursor, statement, parameters, context, executemany):
+        driver = conn.connection.driver_connection
+        piped = db.dialect == "postgresql" and driver.pgconn.pipeline_status != 0
+        seen.append((statement.split()[0].lower(), context is None, piped, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", log)
+    return seen, lambda: event.remove(db.engine, "before_cursor_execute", log)
+
+
+def _rows(db):
+    with db.query() as session:
+        return session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+
+
+def test_rows_get_the_models_defaults_and_types_and_every_statement_is_seen(db):
+    naive = datetime(2026, 11, 28, 9, 30)  # taken as UTC, as the column type does everywhere else
+    seen, stop = _events(db)
+    try:
+        with db.command() as session:
+            execute_together(session.connection(), [
+                (_INSERT, [{"instance_id": 7, "kind": "notification", "payload": {"to": "张伟", "n": 1}},
+                           {"instance_id": 8, "kind": "notification", "payload": {"to": "bob", "n": 2}}]),
+                (_INSERT, {"instance_id": 9, "kind": "mail", "payload": {"to": "eve"}, "created_at": naive}),
+            ])
+    finally:
+        stop()
+    rows = _rows(db)
+    assert [(r.instance_id, r.kind, r.payload, r.status, r.attempts) for r in rows] == [
+        (7, "notification", {"to": "张伟", "n": 1}, "pending", 0),
+        (8, "notification", {"to": "bob", "n": 2}, "pending", 0),
+        (9, "mail", {"to": "eve"}, "pending", 0)]
+    assert rows[2].created_at == naive.replace(tzinfo=timezone.utc)
+    assert abs(rows[0].created_at - datetime.now(timezone.utc)) < timedelta(minutes=5)
+    inserts = [e for e in seen if e[0] == "insert"]
+    if db.dialect == "postgresql":
+        assert len(inserts) == 3  # one statement per row, each announced to listeners
+        # Sent in the pipeline by the driver, without an execution context of SQLAlchemy's.
+        assert all(context_free and piped for _, context_free, piped, _ in inserts)
+    else:
+        assert len(inserts) == 2 and not any(context_free for _, context_free, _, _ in inserts)
+
+
+def test_updates_name_only_the_columns_given_and_a_statement_needing_a_context_still_runs(db):
+    with db.command() as session:
+        execute_together(session.connection(), [
+            (_INSERT, [{"instance_id": n, "kind": "notification", "payload": {}} for n in (1, 2, 3)])])
+    first, second, third = (r.id for r in _rows(db))
+    expanding = update(OUTBOX).where(OUTBOX.c.id.in_(bindparam("ids", expanding=True))).values(status="held")
+    with db.command() as session:
+        execute_together(session.connection(), [
+            (_UPDATE, {"row_id": first, "status": "sent", "attempts": 1}),
+            (_UPDATE, {"row_id": second, "payload": {"retry": True}}),
+            (expanding, {"ids": [third]}),
+        ])
+    assert [(r.status, r.attempts, r.payload) for r in _rows(db)] == [
+        ("sent", 1, {}), ("pending", 0, {"retry": True}), ("held", 0, {})]
+
+
+def test_a_failing_row_fails_the_transaction_as_an_sqlalchemy_error_and_the_connection_recovers(db):
+    with pytest.raises(IntegrityError, match="(?i)null"):
+        with db.command() as session:
+            execute_together(session.connection(), [
+                (_INSERT, {"instance_id": 1, "kind": "notification", "payload": {}}),
+                (_INSERT, {"instance_id": 2, "kind": None, "payload": {}}),  # kind is NOT NULL
+            ])
+    assert _rows(db) == []
+    with db.command() as session:
+        execute_together(session.connection(), [
+            (_INSERT, {"instance_id": 3, "kind": "notification", "payload": {}}),
+            (_INSERT, {"instance_id": 4, "kind": "notification", "payload": {}})])
+    assert [r.instance_id for r in _rows(db)] == [3, 4]
