@@ -440,7 +440,7 @@ def main(argv=None) -> dict:
     args.max_requests = args.max_requests or (2_000 if args.quick else 50_000)
     # wrk cannot stop when its tasks run out, so its completion run is short and its pool large.
     args.wrk_seconds = min(args.seconds, 10.0)
-    args.wrk_tasks = args.wrk_tasks or (1_200 if args.quick else 4_000)
+    args.wrk_tasks = args.wrk_tasks or (1_200 if args.quick else 8_000)
     if args.clients > len(MANAGERS):
         raise SystemExit(f"at most {len(MANAGERS)} clients (one manager each)")
     sys.path.insert(0, str(ROOT))
