@@ -15,6 +15,7 @@ from engine.jsonsafe import to_json_safe
 
 from . import mentions, notices
 from .actors import Actor
+from .directory import refuse_unable
 from .errors import Conflict, InvalidInput, NotAllowed
 from .models import ProcessInstance, WorkItem
 from .service import _history
@@ -38,6 +39,7 @@ def ask_for_help(*, session: Session, work_item_id: int, actor: Actor, users, co
         raise Conflict(f"task {work_item_id} cannot ask for help now", details={"id": work_item_id})
     if item.assignee in users or actor.username in users:
         raise InvalidInput("ask other people than the task's holder", details={"field": "users"})
+    refuse_unable(users, "users")
     asked = {h.assignee for h in helpers(session, item, answered=False)}
     doubles = [u for u in users if u in asked]
     if doubles:

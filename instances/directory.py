@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from .errors import InvalidInput
+
 MEMBER_KINDS = ("role", "department", "position", "group")
 
 
@@ -33,6 +35,10 @@ class Directory(Protocol):
 
     def active_users(self, usernames: list[str]) -> set[str]:
         """Return the names among these that belong to active staff users (not portal accounts)."""
+
+    def unable(self, usernames: list[str]) -> set[str]:
+        """Return the names among these of known users who cannot be handed internal work: people who left and
+        portal accounts. Names the directory does not know are not among them."""
 
     def working_due(self, person: str | None, start: datetime, duration: str) -> datetime | None:
         """Return start plus an ISO duration in working time of the person's business calendar.
@@ -63,6 +69,9 @@ class EmptyDirectory:
     def active_users(self, usernames: list[str]) -> set[str]:
         return set()
 
+    def unable(self, usernames: list[str]) -> set[str]:
+        return set()
+
     def working_due(self, person: str | None, start: datetime, duration: str) -> datetime | None:
         return None
 
@@ -79,3 +88,11 @@ def set_directory(directory: Directory | None) -> None:
 def get_directory() -> Directory:
     """Return the registered directory."""
     return _current
+
+
+def refuse_unable(usernames: list[str], field: str) -> None:
+    """Refuse to hand work to someone who left or to a portal account, naming the field that named them."""
+    unable = sorted(get_directory().unable(usernames)) if usernames else []
+    if unable:
+        raise InvalidInput(f"{', '.join(unable)} cannot take internal work (left, or a portal account)",
+                           details={"field": field, "usernames": unable})

@@ -23,6 +23,7 @@ from engine.specs import classify_decision
 from . import mentions, notices
 from .actors import Actor
 from .context import engine_command
+from .directory import refuse_unable
 from .errors import Conflict, InvalidInput, NotAllowed
 from .models import ProcessInstance, WorkItem
 from .service import _failure, _history, _load, _runtime, _save
@@ -95,6 +96,7 @@ def add_signers(*, session: Session, work_item_id: int, actor: Actor, users, pos
                        details={"id": work_item_id})
     if item.assignee in users or actor.username in users:
         raise InvalidInput("the task's holder already decides it: add other people", details={"field": "users"})
+    refuse_unable(users, "users")
     _, _, open_items = _lock_work_item(session, work_item_id)
     now = utcnow()
     details = {"users": users, "position": position, "comment": comment}

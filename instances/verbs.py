@@ -13,6 +13,7 @@ from engine import policies
 
 from . import mentions, notices, visibility
 from .actors import Actor
+from .directory import refuse_unable
 from .errors import Conflict, InstanceNotFound, InvalidInput, NotAllowed, WorkItemNotFound
 from .models import InstanceCopy, ProcessInstance, WorkItem, WorkItemCandidate
 from .service import _history, lock_instance
@@ -94,6 +95,7 @@ def transfer_task(*, session: Session, work_item_id: int, actor: Actor, to_user:
         _refuse_while_delegated(item)
     if to_user in (actor.username, item.assignee):
         raise InvalidInput(f"task {work_item_id} is already with {to_user}", details={"field": "to_user"})
+    refuse_unable([to_user], "to_user")
     previous = item.assignee
     item.owner = None
     _make_personal(session, item, to_user)
@@ -119,6 +121,7 @@ def delegate_task(*, session: Session, work_item_id: int, actor: Actor, to_user:
     owner = item.assignee or actor.username
     if to_user in (actor.username, owner):
         raise InvalidInput(f"task {work_item_id} cannot be delegated to {to_user}", details={"field": "to_user"})
+    refuse_unable([to_user], "to_user")
     item.owner = owner
     _make_personal(session, item, to_user)
     _history(session, instance, "task_delegated", actor=actor.username, element_id=item.element_id,

@@ -124,6 +124,14 @@ class OrgDirectory:
                                                                    User.status == "active",
                                                                    User.kind == "staff")))
 
+    def unable(self, usernames: list[str]) -> set[str]:
+        names = sorted({name for name in usernames if name})
+        if not names:
+            return set()
+        with self._reading() as session:
+            return {user.username for user in session.scalars(select(User).where(User.username.in_(names)))
+                    if not _decides(user)}
+
     def working_due(self, person: str | None, start: datetime, duration: str) -> datetime | None:
         try:
             spec = workcal.parse_duration(duration)

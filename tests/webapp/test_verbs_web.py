@@ -90,3 +90,30 @@ def test_verbs_in_the_api(client):
     assert_error(sign_in(client, "gao.yu").post(f"/instances/{instance['id']}/cc", json={"to_users": ["sun.li"]}),
                  404)
     assert_error(employee.post(f"/instances/{instance['id']}/cc", json={"to_users": "sun.li"}), 400)
+
+
+def test_work_is_not_handed_to_a_portal_account_or_someone_who_left(app, client):
+    from instances.actors import Actor
+    from org import service as org
+    from records import service as records
+
+    with app.extensions["flowdesk.database"].command() as session:
+        records.install_core_types(session=session)
+        company = records.create_record(session=session, type_key="customer", actor=Actor("wang.fang"),
+                                        data={"name": "远航物流"})
+        user = org.get_user_by_name(session=session, username="zhao.lei")
+        org.save_user(session=session, user=user, username="zhao.lei", display_name=user.display_name,
+                      kind="customer", portal_record_id=company.id, portal_modules=["customer"])
+        org.set_status(session=session, user=org.get_user_by_name(session=session, username="sun.li"), status="left")
+    employee, manager = sign_in(client, "wang.fang"), sign_in(client, "li.na")
+    start_leave(employee)
+    task = only_task(manager)
+    for path, body in (("transfer", {"to_user": "zhao.lei"}), ("delegate", {"to_user": "zhao.lei"}),
+                       ("add-signers", {"users": ["zhao.lei"], "position": "parallel"})):
+        error = assert_error(manager.post(f"/tasks/{task['id']}/{path}", json=body), 400)
+        assert error["details"]["username"] == "zhao.lei" and "portal account" in error["message"]
+    error = assert_error(client.post(f"/api/v1/tasks/{task['id']}/transfer", json={"to_user": "sun.li"},
+                                     headers={**manager.headers, "Accept-Language": "zh-CN"}),
+                         400)
+    assert error["details"] == {"field": "to_user", "username": "sun.li"} and "已离职" in error["message"]
+    assert only_task(manager)["id"] == task["id"]  # still with its holder

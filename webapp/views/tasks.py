@@ -207,6 +207,9 @@ def recipient(session, username, field: str) -> str:
     if not user.active:
         raise InvalidInput(_("%(name)s has left and cannot receive tasks.", name=user.username),
                            details={"field": field, "username": user.username})
+    if (user.kind or "staff") != "staff":
+        raise InvalidInput(_("%(name)s is a portal account and cannot receive internal tasks.", name=user.username),
+                           details={"field": field, "username": user.username})
     return user.username
 
 
