@@ -47,10 +47,11 @@ def wrapped_app():
     route (the baseline the target names) and a bare WSGI answer (the server's own ceiling)."""
     from flask import jsonify
 
-    from webapp.app import create_app
+    from webapp.wsgi import production_app, settle_heap
 
-    flask_app = create_app()
+    flask_app = production_app()
     flask_app.add_url_rule(FLASK_TRIVIAL_PATH, "bench_trivial", lambda: jsonify(status="ok"))
+    settle_heap()
 
     def app(environ, start_response):
         if environ.get("PATH_INFO") == TRIVIAL_PATH:

@@ -14,9 +14,9 @@ def serve(settings: Settings, *, host: str, port: int, with_worker: bool = True)
 
     from database import Database
 
-    from .app import create_app
+    from .wsgi import production_app
 
-    app = create_app(settings)
+    app = production_app(settings)
     worker = None
     if with_worker:
         worker = settings.make_worker(Database(settings.database_url))
