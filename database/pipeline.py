@@ -1,4 +1,5 @@
-"""Statements that return no rows, sent together: on PostgreSQL in one psycopg pipeline, one round trip.
+"""A save's writes at the driver: statements that return no rows sent together (on PostgreSQL in one psycopg
+pipeline, one round trip), and the INSERT that returns a new row's id.
 
 SQLAlchemy's execution of one statement (an execution context, a fresh driver cursor and a result object)
 cost more CPU than psycopg's own execution of it: for the five statements that end a task's completion,
@@ -74,6 +75,22 @@ def _driver_rows(dialect, statement, params) -> tuple[str, list[dict]] | None:
         out.append({name: processors[name](value) if name in processors else value
                     for name, value in values.items()})
     return rendered.sql, out
+
+
+def insert_returning(connection, statement, rows: list[dict]) -> list[tuple]:
+    """Run an INSERT ... RETURNING for rows and return the rows it returns. One row on PostgreSQL goes to the
+    driver's cursor as above; several go as SQLAlchemy sends them (one statement for all of them)."""
+    prepared = _driver_rows(connection.dialect, statement, rows) \
+        if connection.dialect.name == "postgresql" and len(rows) == 1 else None
+    if prepared is None:
+        return [tuple(row) for row in connection.execute(statement, rows)]
+    sql, [params] = prepared
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        connection._cursor_execute(cursor, sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def execute_together(connection, statements: list[tuple]) -> None:

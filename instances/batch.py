@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import ColumnProperty, Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import NO_VALUE, instance_state
 
-from database.pipeline import execute_together
+from database.pipeline import execute_together, insert_returning
 
 from .models import HistoryEvent, OutboxMessage, ProcessInstance, WorkItem, WorkItemCandidate
 
@@ -173,8 +173,8 @@ def _take_inserts(session: Session) -> None:
         return
     taken.sort(key=lambda row: row[0])  # the order the ORM would insert them in: ids follow creation
     columns = {prop.key: prop.columns[0].key for prop in instance_state(taken[0][1]).mapper.column_attrs}
-    ids = dict(session.connection().execute(
-        _INSERT_ITEMS, [{columns[key]: value for key, value in values.items()} for _, _, values in taken]).all())
+    ids = dict(insert_returning(session.connection(), _INSERT_ITEMS,
+                                [{columns[key]: value for key, value in values.items()} for _, _, values in taken]))
     for _, obj, values in taken:
         row_id = ids[obj.task_guid]
         session.expunge(obj)

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from database.pipeline import execute_together
+from database.pipeline import execute_together, insert_returning
 from instances.models import OutboxMessage
 
 OUTBOX = OutboxMessage.__table__
@@ -89,3 +89,22 @@ def test_a_failing_row_fails_the_transaction_as_an_sqlalchemy_error_and_the_conn
             (_INSERT, {"instance_id": 3, "kind": "notification", "payload": {}}),
             (_INSERT, {"instance_id": 4, "kind": "notification", "payload": {}})])
     assert [r.instance_id for r in _rows(db)] == [3, 4]
+
+
+def test_an_insert_returns_its_new_rows_for_one_row_and_for_several(db):
+    returning = insert(OUTBOX).returning(OUTBOX.c.instance_id, OUTBOX.c.id)
+    seen, stop = _events(db)
+    try:
+        with db.command() as session:
+            [(one, first)] = insert_returning(session.connection(), returning,
+                                              [{"instance_id": 1, "kind": "notification", "payload": {"n": 1}}])
+            more = insert_returning(session.connection(), returning,
+                                    [{"instance_id": n, "kind": "notification", "payload": {}} for n in (2, 3)])
+    finally:
+        stop()
+    rows = _rows(db)
+    assert (one, first) == (1, rows[0].id) and rows[0].payload == {"n": 1} and rows[0].status == "pending"
+    assert sorted(more) == [(r.instance_id, r.id) for r in rows[1:]]
+    inserts = [context_free for kind, context_free, _, _ in seen if kind == "insert"]
+    # One row goes to the driver's cursor on PostgreSQL; several go in one statement of SQLAlchemy's.
+    assert inserts == ([True, False] if db.dialect == "postgresql" else [False, False])
