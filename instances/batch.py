@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import ColumnProperty, Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import NO_VALUE, instance_state
 
-from database.pipeline import execute_together, insert_returning
+from database.driver import execute_together, insert_returning
 
 from .models import HistoryEvent, OutboxMessage, ProcessInstance, WorkItem, WorkItemCandidate
 

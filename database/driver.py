@@ -1,5 +1,5 @@
-"""A save's writes at the driver: statements that return no rows sent together (on PostgreSQL in one psycopg
-pipeline, one round trip), and the INSERT that returns a new row's id.
+"""Hot statements run at the driver: a save's writes sent together (on PostgreSQL in one psycopg pipeline, one
+round trip), the INSERT that returns a new row's id, and one-value reads made on nearly every request.
 
 SQLAlchemy's execution of one statement (an execution context, a fresh driver cursor and a result object)
 cost more CPU than psycopg's own execution of it: for the five statements that end a task's completion,
@@ -91,6 +91,30 @@ def insert_returning(connection, statement, rows: list[dict]) -> list[tuple]:
         return cursor.fetchall()
     finally:
         cursor.close()
+
+
+@lru_cache(maxsize=64)
+def _plain_result(dialect, statement) -> bool:
+    """Tell whether a SELECT's first column comes from the driver as it is (no conversion of SQLAlchemy's)."""
+    column_type = statement.selected_columns[0].type
+    return column_type.dialect_impl(dialect).result_processor(dialect, None) is None
+
+
+def scalar(connection, statement, params: dict | None = None):
+    """Return the first column of the first row a SELECT gives, or None when it gives no row."""
+    dialect = connection.dialect
+    prepared = _driver_rows(dialect, statement, params or {}) \
+        if dialect.name == "postgresql" and _plain_result(dialect, statement) else None
+    if prepared is None:
+        return connection.scalar(statement, params or {})
+    sql, [values] = prepared
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        connection._cursor_execute(cursor, sql, values)
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    return row[0] if row is not None else None
 
 
 def execute_together(connection, statements: list[tuple]) -> None:

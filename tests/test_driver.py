@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from database.pipeline import execute_together, insert_returning
+from database.driver import execute_together, insert_returning, scalar
 from instances.models import OutboxMessage
 
 OUTBOX = OutboxMessage.__table__
@@ -108,3 +108,24 @@ def test_an_insert_returns_its_new_rows_for_one_row_and_for_several(db):
     inserts = [context_free for kind, context_free, _, _ in seen if kind == "insert"]
     # One row goes to the driver's cursor on PostgreSQL; several go in one statement of SQLAlchemy's.
     assert inserts == ([True, False] if db.dialect == "postgresql" else [False, False])
+
+
+def test_a_one_value_read_goes_to_the_driver_unless_its_value_needs_converting(db):
+    with db.command() as session:
+        execute_together(session.connection(), [
+            (_INSERT, {"instance_id": 5, "kind": "mail", "payload": {}, "created_at": datetime(2026, 1, 2, 3, 4)}),
+            (_INSERT, {"instance_id": 6, "kind": "mail", "payload": {}})])
+    by_instance = select(OUTBOX.c.kind).where(OUTBOX.c.instance_id == bindparam("instance_id"))
+    created = select(OUTBOX.c.created_at).where(OUTBOX.c.instance_id == 5)
+    seen, stop = _events(db)
+    try:
+        with db.query() as session:
+            connection = session.connection()
+            assert scalar(connection, by_instance, {"instance_id": 5}) == "mail"
+            assert scalar(connection, by_instance, {"instance_id": 404}) is None
+            # A stored timestamp comes back through its column type: aware, in UTC, on every database.
+            assert scalar(connection, created) == datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc)
+    finally:
+        stop()
+    reads = [context_free for kind, context_free, _, _ in seen if kind == "select"]
+    assert reads == ([True, True, False] if db.dialect == "postgresql" else [False, False, False])
