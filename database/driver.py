@@ -19,11 +19,12 @@ from sqlalchemy.sql.dml import Insert
 
 
 class Rendered(NamedTuple):
-    """A statement compiled for one set of parameter names: its SQL and its bind parameters' processors."""
+    """A statement compiled for one set of parameter names: its SQL, and per bind parameter its name in the SQL,
+    the parameter that gives its value (None for a value written into the statement), that value and the
+    function that turns a value into what the driver takes (None when it takes it as it is)."""
 
-    compiled: object
     sql: str
-    processors: dict
+    binds: tuple[tuple[str, str | None, object, object], ...]
 
 
 @lru_cache(maxsize=512)
@@ -31,12 +32,16 @@ def _render(dialect, statement, keys: frozenset) -> Rendered | None:
     compiled = statement.compile(dialect=dialect, column_keys=sorted(keys))
     if compiled.insert_prefetch or compiled.update_prefetch or compiled.post_compile_params:
         return None  # values an execution context fills in: SQLAlchemy's own path
-    processors = {}
-    for name, bind in compiled.binds.items():
+    binds = []
+    for bind, name in compiled.bind_names.items():
         processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        if processor is not None:
-            processors[name] = processor
-    return Rendered(compiled, compiled.string, processors)
+        if bind.key in keys:
+            binds.append((name, bind.key, None, processor))
+        elif bind.callable is None and not bind.required:
+            binds.append((name, None, bind.value, processor))
+        else:
+            return None  # a value computed at execution or missing: SQLAlchemy says what is wrong
+    return Rendered(compiled.string, tuple(binds))
 
 
 @lru_cache(maxsize=64)
@@ -64,16 +69,19 @@ def _driver_rows(dialect, statement, params) -> tuple[str, list[dict]] | None:
     if isinstance(statement, Insert):
         rows = _with_defaults(statement, rows)
     keys = frozenset(rows[0])
-    if any(frozenset(row) != keys for row in rows):
+    if any(row.keys() != keys for row in rows):
         return None
     rendered = _render(dialect, statement, keys)
     if rendered is None:
         return None
-    processors, out = rendered.processors, []
+    binds, out = rendered.binds, []
     for row in rows:
-        values = rendered.compiled.construct_params(row)
-        out.append({name: processors[name](value) if name in processors else value
-                    for name, value in values.items()})
+        values = {}
+        for name, key, value, processor in binds:
+            if key is not None:
+                value = row[key]
+            values[name] = processor(value) if processor is not None else value
+        out.append(values)
     return rendered.sql, out
 
 

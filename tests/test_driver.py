@@ -129,3 +129,39 @@ def test_a_one_value_read_goes_to_the_driver_unless_its_value_needs_converting(d
         stop()
     reads = [context_free for kind, context_free, _, _ in seen if kind == "select"]
     assert reads == ([True, True, False] if db.dialect == "postgresql" else [False, False, False])
+
+
+def test_driver_values_are_what_sqlalchemy_would_send():
+    from psycopg.types.json import Jsonb
+    from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
+
+    from database.driver import _driver_rows
+    from instances import batch
+    from org.revision import _READ
+
+    dialect = psycopg_dialect()
+
+    def plain(value):
+        return ("jsonb", value.obj) if isinstance(value, Jsonb) else value
+
+    when = datetime(2026, 11, 28, 8, 0)  # naive: both make it UTC
+    cases = [
+        (batch._INSERT_HISTORY, [{"instance_id": 1, "work_item_id": None, "type": "note", "element_id": "a",
+                                  "actor": "李娜", "at": when, "details": {"k": [1, 2]}}]),
+        (batch._UPDATES[batch.ProcessInstance], [{"row_id": 7, "state": "{}", "data": {"x": 1}, "updated_at": when,
+                                                 "lock_version": 3}]),
+        (_UPDATE, [{"row_id": 9, "status": "sent", "attempts": 2}]),
+        (_READ, [{}]),
+    ]
+    for statement, rows in cases:
+        sql, values = _driver_rows(dialect, statement, rows)
+        compiled = statement.compile(dialect=dialect, column_keys=sorted(rows[0]))
+        assert sql == compiled.string
+        for row, sent in zip(rows, values, strict=True):
+            expected = {}
+            for name, value in compiled.construct_params(row).items():
+                processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+                expected[name] = processor(value) if processor else value
+            assert {k: plain(v) for k, v in sent.items()} == {k: plain(v) for k, v in expected.items()}
+    # A value the statement computes when it runs, or one left out, is SQLAlchemy's to handle.
+    assert _driver_rows(dialect, _UPDATE, [{"status": "sent"}]) is None
