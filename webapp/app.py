@@ -128,15 +128,17 @@ def _register_helpers(app: Flask, database: Database) -> None:
 
     @app.before_request
     def audit_origin():
-        # Every audit entry written while this request runs names its address and signed-in user.
-        username = current_user.username if current_user.is_authenticated else ""
+        # Every audit entry written while this request runs names its address and signed-in user. An API call
+        # has no signed-in user: the API names its token's holder once it has checked the token.
+        api = request.blueprint == "api"
+        username = current_user.username if not api and current_user.is_authenticated else ""
         g.audit_tokens = audit.set_origin(request.remote_addr or "", username)
 
     @app.before_request
     def portal_fence():
         # Portal accounts (customers, partners) see their records only: no inbox, processes or admin pages.
-        if not current_user.is_authenticated or not current_user.is_portal or request.path.startswith("/api/"):
-            return None
+        if request.path.startswith("/api/") or not current_user.is_authenticated or not current_user.is_portal:
+            return None  # the API keeps its own portal door
         endpoint = request.endpoint or ""
         if endpoint == "inbox.index":
             return redirect(url_for("records.index"))

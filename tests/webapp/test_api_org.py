@@ -247,3 +247,15 @@ def test_garbage_sent_to_the_patch_routes_never_gives_a_server_error(admin):
                 assert set(response.get_json()["error"]) == {"code", "message", "details"}
     assert failures == []
     assert admin.get("/users/li.na").get_json() == before
+
+
+def test_changes_made_through_the_api_are_audited_as_the_tokens_holder(app, client, admin):
+    from audit import service as audit
+
+    assert admin.post("/users", json=NEW_USER).status_code == 201
+    assert patch(admin, "/users/zhao.min", json={"status": "left"}).status_code == 200
+    with app.extensions["flowdesk.database"].query() as session:
+        entries, _total = audit.search(session=session, object_type="user", object_id="zhao.min")
+    assert {e.action for e in entries} == {"user.created", "user.changed"}
+    assert {e.actor for e in entries} == {"admin"}, [(e.action, e.actor) for e in entries]
+    assert all(e.ip == "127.0.0.1" for e in entries)

@@ -8,6 +8,7 @@ from datetime import datetime, time, timezone
 from flask import current_app, g, request
 from flask_babel import gettext as _
 
+from audit import service as audit
 from database.base import utcnow
 from diagrams.errors import DiagramError
 from forms import schema as forms
@@ -108,8 +109,17 @@ def _recheck(secret: str, digest: str, cached: CheckedToken, session) -> None:
     if checked is None:
         raise TokenRefused()
     g.api_user = checked.user
+    _audit_as(checked.user.username)
     if checked.user.is_portal and not portal_may_call(request.path, request.method):
         forbid_unless(False)  # the account became a portal account since: its narrower door applies now
+
+
+def _audit_as(username: str) -> None:
+    """Name the token's holder in the audit entries this call writes (the app named nobody: no one signs in)."""
+    tokens = g.pop("audit_tokens", None)
+    if tokens is not None:
+        audit.reset_origin(tokens)  # back to before the request, so the app's teardown resets ours
+    g.audit_tokens = audit.set_origin(request.remote_addr or "", username)
 
 
 @bp.before_request
@@ -142,6 +152,7 @@ def _authenticate():
                 org.check_token(session=session, secret=secret)
             if checked.revision is not None:
                 _tokens().keep(digest, checked._replace(used_at=now))
+    _audit_as(g.api_user.username)
     if g.api_user.is_portal and not portal_may_call(request.path, request.method):
         forbid_unless(False)
     limits = {"number": MAX_VERSION}
