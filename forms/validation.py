@@ -1,6 +1,9 @@
 """The authoritative check of a form's data: kinds, computed and conditional fields, lookups, JSON Schema."""
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+
 from jsonschema import Draft202012Validator, FormatChecker
 
 from . import table
@@ -176,10 +179,21 @@ def _effective(schema: dict, shown: set[str]) -> dict:
 _FORMATS = FormatChecker()
 
 
+@lru_cache(maxsize=256)
+def _validator(schema_text: str) -> Draft202012Validator:
+    # Keyed by the schema's text: forms arrive as fresh copies, and a validator (with the reference resolver it
+    # builds on first use) cost more than writing the schema out.
+    return Draft202012Validator(json.loads(schema_text), format_checker=_FORMATS)
+
+
 def _json_schema(schema: dict, data: dict, shown: set[str]) -> dict[str, FieldError]:
     errors = {}
     props = properties(schema)
-    validator = Draft202012Validator(_effective(schema, shown), format_checker=_FORMATS)
+    effective = _effective(schema, shown)
+    try:
+        validator = _validator(json.dumps(effective, sort_keys=True, ensure_ascii=False))
+    except (TypeError, ValueError):  # a schema built in code with values JSON cannot write: judged uncached
+        validator = Draft202012Validator(effective, format_checker=_FORMATS)
     for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         errors.setdefault(_key(error, props), _field_error(error))
     return errors

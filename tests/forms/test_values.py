@@ -189,3 +189,22 @@ def test_several_departments_are_picked_from_the_organisation(lookups):
     error = _one(prop, ["sales", "moon"], lookups)[1]
     assert error.code == "department" and "moon" in error.message
     assert _posted(prop, ["hr", "sales"], lookups) == (["hr", "sales"], None)
+
+
+def test_a_form_checked_again_from_a_fresh_copy_reuses_its_validator_and_judges_alike():
+    import copy
+    from decimal import Decimal
+
+    from forms import validation
+
+    schema = {"type": "object", "properties": {"days": {"type": "number", "minimum": 0.5, "title": "天数"},
+                                               "note": {"type": "string", "maxLength": 3}}}
+    validation._validator.cache_clear()
+    first = clean(copy.deepcopy(schema), {"days": 0, "note": "abcd"})[1]
+    second = clean(copy.deepcopy(schema), {"days": 0, "note": "abcd"})[1]
+    assert sorted(first) == sorted(second) == ["days", "note"]
+    assert [first[k].code for k in sorted(first)] == [second[k].code for k in sorted(second)] == ["minimum", "maxLength"]
+    assert validation._validator.cache_info().hits >= 1 and validation._validator.cache_info().currsize == 1
+    # A schema built in code with a value JSON cannot write is still judged, only not remembered.
+    odd = {**copy.deepcopy(schema), "description": Decimal("1.5")}
+    assert clean(odd, {"days": 1, "note": "ok"}) == ({"days": 1, "note": "ok"}, {})
