@@ -163,11 +163,12 @@ def balance_of(session: Session, employee: str, year: int, leave_type: str):
 
 def reserved_days(session: Session, employee: str, leave_type: str, year: int, *, besides: int | None) -> float:
     """Return the days the employee asked for in requests still awaiting approval (not counting `besides`)."""
-    rows = session.execute(select(ProcessInstance.id, ProcessInstance.data)
+    # Only each request's reservation leaves the database, not the whole of its data.
+    rows = session.execute(select(ProcessInstance.id, ProcessInstance.data[RESERVATION])
                            .where(ProcessInstance.initiator == employee, ProcessInstance.status.in_(LIVE)))
     total = 0.0
-    for instance_id, data in rows:
-        held = (data or {}).get(RESERVATION) if instance_id != besides else None
+    for instance_id, reservation in rows:
+        held = reservation if instance_id != besides else None
         if isinstance(held, dict) and held.get("employee") == employee and held.get("leave_type") == leave_type:
             total += float((held.get("years") or {}).get(str(year), 0) or 0)
     return total
