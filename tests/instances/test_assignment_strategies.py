@@ -12,18 +12,8 @@ from instances.errors import ProcessFailure
 from instances.models import ProcessInstance, WorkItem
 from org import service as org
 from org.demo import load_demo
-from org.directory import OrgDirectory, install
+from org.directory import OrgDirectory
 from tests.conftest import read_bundle
-
-
-@pytest.fixture
-def org_db(db):
-    """The demo organisation, registered as the assignment directory for the test."""
-    with db.command() as session:
-        load_demo(session=session)
-    install(db)
-    yield db
-    directory.set_directory(None)
 
 
 def deploy(db, name: str) -> str:

@@ -7,27 +7,15 @@ from sqlalchemy import func, select
 from definitions import service as definitions
 from definitions.bundle import read_path
 from engine.errors import ServiceError
-from instances import directory, inbox, service, verbs, visibility
+from instances import inbox, service, verbs, visibility
 from instances.errors import ProcessFailure
 from instances.inbox import InboxFilter
 from instances.models import InstanceCopy, OutboxMessage, ProcessInstance
 from org import service as org
-from org.demo import load_demo
-from org.directory import install
 from tests.conftest import DATA
 
 APPROVALS = DATA / "approvals"
 HR = ["wu.qiang", "zhou.min"]  # department('hr')
-
-
-@pytest.fixture
-def org_db(db):
-    """The demo organisation, registered as the directory the copy node resolves people with."""
-    with db.command() as session:
-        load_demo(session=session)
-    install(db)
-    yield db
-    directory.set_directory(None)
 
 
 def deploy(db, name: str) -> str:

@@ -28,15 +28,6 @@ def later():
     return utcnow() + timedelta(days=60)
 
 
-@pytest.fixture
-def org_db(db):
-    with db.command() as session:
-        load_demo(session=session)
-    install(db)
-    yield db
-    directory.set_directory(None)
-
-
 def deploy(db, policy: str | None = "approve", *, candidates: bool = False) -> str:
     text = MODEL.read_text(encoding="utf-8")
     text = text.replace(PROPERTY, "" if policy is None else PROPERTY.replace('"approve"', f'"{policy}"'))

@@ -6,21 +6,10 @@ import json
 import pytest
 
 from definitions import service as definitions
-from instances import directory, service
+from instances import service
 from instances.errors import InvalidInput
-from org.demo import load_demo
-from org.directory import install
 
 from .test_returns import ALICE, FOLDER, act, open_item, waiting
-
-
-@pytest.fixture
-def org_db(db):
-    with db.command() as session:
-        load_demo(session=session)
-    install(db)
-    yield db
-    directory.set_directory(None)
 
 
 def deploy(db, model_type: str) -> str:

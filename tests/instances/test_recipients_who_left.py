@@ -8,18 +8,7 @@ from instances import assists, directory, signers, verbs
 from instances.errors import InvalidInput
 from instances.models import HistoryEvent, WorkItem
 from org import service as org
-from org.demo import load_demo
-from org.directory import install
 from tests.instances.test_overdue_actions import actor, deploy, item_of, start
-
-
-@pytest.fixture
-def org_db(db):
-    with db.command() as session:
-        load_demo(session=session)
-    install(db)
-    yield db
-    directory.set_directory(None)
 
 
 def _leave(db, username: str) -> None:

@@ -13,20 +13,9 @@ from instances.errors import ProcessFailure
 from instances.models import HistoryEvent, OutboxMessage, ProcessInstance, WorkItem
 from org import service as org
 from org.demo import load_demo
-from org.directory import install
 from tests.conftest import DATA
 
 APPROVALS = DATA / "approvals"
-
-
-@pytest.fixture
-def org_db(db):
-    """The demo organisation, registered as the assignment directory for the test."""
-    with db.command() as session:
-        load_demo(session=session)
-    install(db)
-    yield db
-    directory.set_directory(None)
 
 
 def deploy(db, name: str, policy: str | None = "skip", *, sequential: bool = False) -> str:
