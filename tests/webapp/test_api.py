@@ -56,6 +56,21 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
     return error
 
 
+def make_portal_account(app, username: str) -> int:
+    """Turn a demo user into the portal account of a new customer company; return the company's record id."""
+    from instances.actors import Actor
+    from records import service as records
+
+    with app.extensions["flowdesk.database"].command() as session:
+        records.install_core_types(session=session)
+        company = records.create_record(session=session, type_key="customer", actor=Actor("wang.fang"),
+                                        data={"name": "远航物流"})
+        user = org.get_user_by_name(session=session, username=username)
+        org.save_user(session=session, user=user, username=username, display_name=user.display_name,
+                      kind="customer", portal_record_id=company.id, portal_modules=["customer"])
+        return company.id
+
+
 def test_token_login_gives_a_token_for_thirty_days(client):
     response = client.post("/api/v1/auth/token", json={"username": "wang.fang", "password": demo.DEMO_PASSWORD})
     assert response.status_code == 200

@@ -8,11 +8,9 @@ from datetime import timedelta
 from sqlalchemy import event
 
 from database.base import utcnow
-from instances.actors import Actor
 from org import service as org
 from org.models import ApiToken
-from records import service as records
-from tests.webapp.test_api import ApiClient, assert_error, sign_in, start_leave
+from tests.webapp.test_api import ApiClient, assert_error, make_portal_account, sign_in, start_leave
 from webapp.api import common
 
 
@@ -131,13 +129,7 @@ def test_a_new_token_does_not_move_the_organisation_on(app, client):
 def test_an_account_made_a_portal_account_meets_the_portal_door_on_the_next_call(app, client):
     api = sign_in(client, "zhao.lei")
     assert api.get("/tasks?view=mine").status_code == 200
-    with app.extensions["flowdesk.database"].command() as session:
-        records.install_core_types(session=session)
-        company = records.create_record(session=session, type_key="customer", actor=Actor("wang.fang"),
-                                        data={"name": "远航物流"})
-        user = org.get_user_by_name(session=session, username="zhao.lei")
-        org.save_user(session=session, user=user, username="zhao.lei", display_name=user.display_name,
-                      kind="customer", portal_record_id=company.id, portal_modules=["customer"])
+    make_portal_account(app, "zhao.lei")
     assert_error(api.get("/tasks?view=mine"), 403, "forbidden")
     assert api.get("/records/customer").status_code == 200
 

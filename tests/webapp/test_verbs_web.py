@@ -1,7 +1,7 @@
 """Approval verbs on the pages and in the API: transfer, delegate and hand back, urge, carbon copy."""
 from __future__ import annotations
 
-from .test_api import assert_error, only_task, sign_in, start_leave
+from .test_api import assert_error, make_portal_account, only_task, sign_in, start_leave
 from .test_pages import _start_leave, _task_id
 
 
@@ -93,17 +93,10 @@ def test_verbs_in_the_api(client):
 
 
 def test_work_is_not_handed_to_a_portal_account_or_someone_who_left(app, client):
-    from instances.actors import Actor
     from org import service as org
-    from records import service as records
 
+    make_portal_account(app, "zhao.lei")
     with app.extensions["flowdesk.database"].command() as session:
-        records.install_core_types(session=session)
-        company = records.create_record(session=session, type_key="customer", actor=Actor("wang.fang"),
-                                        data={"name": "远航物流"})
-        user = org.get_user_by_name(session=session, username="zhao.lei")
-        org.save_user(session=session, user=user, username="zhao.lei", display_name=user.display_name,
-                      kind="customer", portal_record_id=company.id, portal_modules=["customer"])
         org.set_status(session=session, user=org.get_user_by_name(session=session, username="sun.li"), status="left")
     employee, manager = sign_in(client, "wang.fang"), sign_in(client, "li.na")
     start_leave(employee)
