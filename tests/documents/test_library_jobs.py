@@ -192,3 +192,22 @@ def test_archiving_an_approved_instance_links_its_attachments_without_copying(db
                               actor=actor_in(s, "root"))
         assert [(k.target_kind, k.target_id) for k in s.scalars(select(DocLink))
                 if k.document_id == contract.id] == [("record", 77)]
+
+
+def test_the_production_worker_runs_the_document_jobs(db, tmp_path, caplog):
+    import logging
+
+    from webapp.config import Settings
+
+    settings = Settings(database_url=db.url, var_dir=tmp_path, secret_key="test-secret", testing=True)
+    seed_org(db)
+    doc, _ = upload(db, settings.store_dir, company_root(db), "合同.docx", samples.docx_bytes())
+    worker = settings.make_worker(db)
+    with caplog.at_level(logging.ERROR, logger="flowdesk.worker"):
+        worker.run_once()
+    # Every job the worker was given ran: none failed on how the worker calls it.
+    assert [r.getMessage() for r in caplog.records] == []
+    assert statuses(db) == {"合同.docx": "ok"}
+    with db.query() as s:
+        version = s.scalar(select(DocVersion).where(DocVersion.document_id == doc))
+        assert samples.ZH in library.text_for_index(s, version.id)
