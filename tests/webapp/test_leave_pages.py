@@ -86,3 +86,19 @@ def test_the_api_refuses_a_leave_beyond_the_balance_by_field(login, db):
     started = client.post("/api/v1/definitions/leave_request/instances",
                           json={"data": {**data, "end_date": "2026-12-01", "days": 5}}, headers=headers)
     assert started.status_code == 201 and started.get_json()["data"]["days"] == 1  # counted, not taken as typed
+
+
+def test_my_leave_page_lists_overtime_in_hours_and_trips_in_days(login, db):
+    # Overtime is written in hours only and a trip in days only: a row lacking one shows an empty cell.
+    with db.command() as session:
+        for data in ({"title": "王芳 · 加班 Overtime", "employee": "wang.fang", "kind": "overtime",
+                      "start_date": "2026-11-21", "end_date": "2026-11-21", "hours": 3.5, "compensation": "pay"},
+                     {"title": "王芳 · 出差 Trip", "employee": "wang.fang", "kind": "business_trip",
+                      "start_date": "2026-11-23", "end_date": "2026-11-25", "days": 3.0}):
+            records.create_record(session=session, type_key="attendance", data=data,
+                                  actor=Actor("admin", is_admin=True), owner="wang.fang")
+    response = login("wang.fang").get("/account/leave?year=2026")
+    assert response.status_code == 200, response.get_data(as_text=True)[-2000:]
+    rows = re.findall(r"<tr><td>(.*?)</tr>", response.get_data(as_text=True), re.S)
+    cells = [re.findall(r'<td class="text-end">([^<]*)</td>', row) for row in rows]
+    assert cells == [["3", ""], ["", "3.5"]]  # newest first: the trip's days, the overtime's hours
