@@ -49,6 +49,13 @@ class DefinitionVersion(Base):
         blocking = [i for i in (self.report or {}).get("issues", []) if i.get("severity") == "error"]
         return self.executable and self.status == "published" and not blocking
 
+    def description_in(self, lang: str) -> str:
+        """Return the description in a language: process.json's description_zh for Chinese, where it has one."""
+        chinese = (self.metadata_ or {}).get("description_zh")
+        if str(lang).lower().startswith("zh") and isinstance(chinese, str) and chinese.strip():
+            return chinese.strip()
+        return self.description or ""
+
     def file_map(self) -> dict[str, bytes]:
         """Return the version's files as name -> bytes."""
         return {f.name: f.content.encode("utf-8") for f in self.files}

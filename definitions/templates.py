@@ -143,6 +143,8 @@ def copy_definition(*, session: Session, source_key: str, key, name, name_zh=Non
                 "description": description, "copied_from": {"key": source.key, "version": source.version}}
     if metadata.get("process_id") == source.key:
         metadata["process_id"] = key
+    if description != (source.description or ""):
+        metadata.pop("description_zh", None)  # the source's Chinese description no longer says the same
     files[METADATA_FILE] = json.dumps(metadata, ensure_ascii=False, indent=2).encode("utf-8")
     copy, _created = service.deploy(session=session, files=files, actor=actor, key=key, publish=False)
     audit.log(session, actor=actor, action="definition.copied", object_type="definition",

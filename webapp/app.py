@@ -199,6 +199,11 @@ def _register_helpers(app: Flask, database: Database) -> None:
         """Show the current language's half of a name written 'English / 中文'."""
         return localize(text, i18n.select_locale())
 
+    @app.template_filter("described")
+    def described(version):
+        """Show a process version's description in the current language."""
+        return version.description_in(i18n.select_locale())
+
     @app.template_filter("when")
     def when(value, fmt="short"):
         return format_datetime(value, fmt) if value else ""

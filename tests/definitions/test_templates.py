@@ -300,3 +300,17 @@ def test_rename_touches_only_the_process_with_the_old_key_and_its_references():
     hostile = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
     with pytest.raises(InvalidDefinition, match="DOCTYPE"):
         rename_process({"evil.bpmn": hostile}, old="trip", new="journey")
+
+
+def test_a_copy_keeps_the_chinese_description_only_while_the_description_is_the_sources(db):
+    _deploy(db)
+    source = _version(db, "leave_request")
+    assert source.description_in("zh_CN").startswith("员工申请休假") and source.description_in("en").startswith("An")
+    _copy(db)  # the description is left as it was: its Chinese still matches
+    kept = _version(db, "annual_leave")
+    assert kept.description_in("zh") == source.description_in("zh")
+    _copy(db, key="sick_leave", name="Sick leave", name_zh="病假", description="Sick leave with a doctor's note.")
+    changed = _version(db, "sick_leave")
+    # The source's Chinese would describe another process now: Chinese readers see the new description.
+    assert "description_zh" not in changed.metadata_
+    assert changed.description_in("zh_CN") == changed.description_in("en") == "Sick leave with a doctor's note."

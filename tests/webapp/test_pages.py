@@ -202,3 +202,25 @@ def test_group_tasks_name_the_department_not_its_code(login):
     manager.post(f"/tasks/{_task_id(manager)}/complete", data={"decision": "approve"})
     page = employee.get(f"/instances/{instance_id}").get_data(as_text=True)
     assert "Human resources" in page
+
+
+def test_the_catalogue_and_start_page_describe_a_process_in_the_readers_language(login):
+    english, chinese = login("wang.fang"), login("wang.fang", lang="zh_CN")
+    en_catalogue = english.get("/processes/").get_data(as_text=True)
+    zh_catalogue = chinese.get("/processes/").get_data(as_text=True)
+    assert "An employee asks for leave" in en_catalogue and "员工申请休假" not in en_catalogue
+    assert "员工申请休假" in zh_catalogue and "An employee asks for leave" not in zh_catalogue
+    assert "员工申请休假" in chinese.get("/processes/leave_request/start").get_data(as_text=True)
+    # The search box finds a process by either description.
+    assert "leave_request" in chinese.get("/processes/?q=假期余额").get_data(as_text=True)
+
+
+def test_every_shipped_process_describes_itself_in_chinese_too():
+    import json
+
+    from tests.conftest import ROOT
+
+    for path in sorted((ROOT / "bpmn").glob("*/process.json")):
+        metadata = json.loads(path.read_text(encoding="utf-8"))
+        assert metadata.get("description"), path
+        assert re.search(r"[\u4e00-\u9fff]{10}", metadata.get("description_zh") or ""), path

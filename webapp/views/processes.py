@@ -48,7 +48,7 @@ def catalogue():
         known = categories.list_categories(session=session)
     if text:
         versions = [v for v in versions if text in v.name.lower() or text in v.key.lower()
-                    or text in (v.description or "").lower()]
+                    or text in (v.description or "").lower() or text in v.description_in("zh").lower()]
     order = {c.code: (n, category_label(c)) for n, c in enumerate(known)}
     groups: dict[str, list] = {}
     for version in versions:
