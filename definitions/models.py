@@ -49,11 +49,16 @@ class DefinitionVersion(Base):
         blocking = [i for i in (self.report or {}).get("issues", []) if i.get("severity") == "error"]
         return self.executable and self.status == "published" and not blocking
 
-    def description_in(self, lang: str) -> str:
-        """Return the description in a language: process.json's description_zh for Chinese, where it has one."""
+    @property
+    def description_zh(self) -> str | None:
+        """Return the Chinese description process.json gives (description_zh), or None."""
         chinese = (self.metadata_ or {}).get("description_zh")
-        if str(lang).lower().startswith("zh") and isinstance(chinese, str) and chinese.strip():
-            return chinese.strip()
+        return chinese.strip() if isinstance(chinese, str) and chinese.strip() else None
+
+    def description_in(self, lang: str) -> str:
+        """Return the description in a language: the Chinese one for Chinese, where the process has one."""
+        if str(lang).lower().startswith("zh") and self.description_zh:
+            return self.description_zh
         return self.description or ""
 
     def file_map(self) -> dict[str, bytes]:

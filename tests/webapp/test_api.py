@@ -124,6 +124,8 @@ def test_leave_request_from_start_to_approval(client):
     employee = sign_in(client, "wang.fang")
     catalogue = employee.get("/definitions?startable=true").get_json()
     assert [d["key"] for d in catalogue["items"]] == ["leave_request"]
+    [leave] = catalogue["items"]
+    assert leave["description"].startswith("An employee asks") and leave["description_zh"].startswith("员工申请休假")
     started = start_leave(employee)
     assert started["status"] == "running" and started["initiator"] == "wang.fang"
     assert started["data"]["days"] == 3 and started["data"]["initiator_superior"] == "li.na"

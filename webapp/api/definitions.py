@@ -39,7 +39,8 @@ MODEL_SUFFIXES = tuple(s for s in ACCEPTED_SUFFIXES if s not in (".json", ".dmn"
 def version_json(version, *, report: bool = False) -> dict:
     """Describe a definition version, with its validation report and files when asked."""
     out = {"id": int(version.id), "key": version.key, "version": version.version, "name": version.name,
-           "category": version.category, "description": version.description, "model_type": version.model_type,
+           "category": version.category, "description": version.description,
+           "description_zh": version.description_zh, "model_type": version.model_type,
            "status": version.status, "executable": version.executable, "startable": version.startable,
            "primary_process_id": version.primary_process_id, "sha256": version.sha256,
            "created_at": iso(version.created_at), "created_by": version.created_by}

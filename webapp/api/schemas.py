@@ -135,6 +135,7 @@ SCHEMAS = {
     "PositionUpdateRequest": _closed("", **{**UNIT_FIELDS, "code": UNCHANGED_CODE}, level=INT32),
     "DefinitionVersion": _object(
         id=INTEGER, key=STRING, version=INTEGER, name=STRING, category=STRING, description=STRING,
+        description_zh={**TEXT_OR_NULL, "description": "The description in Chinese (process.json's description_zh)"},
         model_type={"type": "string", "enum": ["fixed", "predefined", "custom"]},
         status={"type": "string", "enum": ["draft", "published", "deprecated"]}, executable=BOOLEAN,
         startable=BOOLEAN, primary_process_id=TEXT_OR_NULL, sha256=STRING, created_at=WHEN,
