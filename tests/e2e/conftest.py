@@ -38,12 +38,22 @@ class LiveServer:
         self.database = database
         self._server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="Flowdesk-e2e")
         self.url = f"http://127.0.0.1:{self._server.effective_port}"
-        self._thread = threading.Thread(target=self._server.run, name="flowdesk-e2e-server", daemon=True)
+        self._stopping = False
+        self._thread = threading.Thread(target=self._serve, name="flowdesk-e2e-server", daemon=True)
         self._thread.start()
+
+    def _serve(self) -> None:
+        try:
+            self._server.run()
+        except OSError:
+            # Closing the sockets under the loop (stop) can leave its select() a closed descriptor.
+            if not self._stopping:
+                raise
 
     def stop(self) -> None:
         from waitress import wasyncore
 
+        self._stopping = True
         self._server.close()
         wasyncore.close_all(self._server._map)  # kept-alive browser connections too, so run() returns
         self._thread.join(timeout=5)
