@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from .errors import InvalidDefinition
 
+MAX_DESCRIPTION = 2000
+
 
 def checked_text(value, field: str, *, limit: int, required: bool = False) -> str:
     """Return stripped text of at most `limit` characters; raise InvalidDefinition naming the field."""

@@ -19,6 +19,7 @@ from engine.services import OperationRegistry, default_registry
 
 from . import categories, routes
 from .bundle import METADATA_FILE, split_metadata
+from .checks import MAX_DESCRIPTION, checked_text
 from .errors import DefinitionNotFound, DefinitionNotStartable, InvalidDefinition
 from .models import MODEL_TYPES, ROUTE_STATUS, STATUSES, DefinitionFile, DefinitionVersion
 
@@ -76,6 +77,15 @@ def validate_bundle(files: dict[str, bytes], *, primary: str | None = None) -> C
         raise InvalidDefinition(str(exc), details=exc.to_dict()) from None
 
 
+def _metadata_text(value, field: str) -> str:
+    """Check a text field of process.json, naming the file and the field when it is refused."""
+    try:
+        return checked_text(value, field, limit=MAX_DESCRIPTION)
+    except InvalidDefinition as exc:
+        raise InvalidDefinition(f"{METADATA_FILE}: {exc.message}", details={**exc.details, "file": METADATA_FILE}) \
+            from None
+
+
 def deploy(*, session: Session, files: dict[str, bytes], actor: str | None = None, key: str | None = None,
            publish: bool = True) -> tuple[DefinitionVersion, bool]:
     """Store a bundle as a new definition version, or return the identical version already stored."""
@@ -97,6 +107,8 @@ def deploy(*, session: Session, files: dict[str, bytes], actor: str | None = Non
                                 details={"file": "process.json", "field": "model_type"})
     category = categories.check_category(session=session, code=metadata.get("category") or categories.DEFAULT,
                                          file=METADATA_FILE)
+    if "description_zh" in metadata:
+        metadata = {**metadata, "description_zh": _metadata_text(metadata["description_zh"], "description_zh")}
     route_spec = routes.check_metadata(metadata, model_type, model.elements)
     if route_spec is not None:
         metadata = {**metadata, "route_spec": route_spec}

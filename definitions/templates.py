@@ -11,13 +11,12 @@ from audit import service as audit
 
 from . import categories, service
 from .bundle import METADATA_FILE
-from .checks import checked_text
+from .checks import MAX_DESCRIPTION, checked_text
 from .errors import DefinitionConflict, DefinitionNotFound, InvalidDefinition
 from .models import DefinitionVersion, ProcessTemplate
 from .process_ids import rename_process
 
 MAX_NAME = 300
-MAX_DESCRIPTION = 2000
 
 
 @dataclass

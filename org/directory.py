@@ -22,7 +22,11 @@ subordinate = aliased(User)
 
 def _decides(user: User) -> bool:
     """Tell whether a user can be handed internal work: an active staff member (not gone, not a portal account)."""
-    return user.status == "active" and (user.kind or "staff") == "staff"
+    return _staff_at_work(user.status, user.kind)
+
+
+def _staff_at_work(status: str | None, kind: str | None) -> bool:
+    return status == "active" and (kind or "staff") == "staff"
 
 
 class OrgDirectory:
@@ -129,8 +133,9 @@ class OrgDirectory:
         if not names:
             return set()
         with self._reading() as session:
-            return {user.username for user in session.scalars(select(User).where(User.username.in_(names)))
-                    if not _decides(user)}
+            # Read as rows, not users: the command's session need not hold these people.
+            rows = session.execute(select(User.username, User.status, User.kind).where(User.username.in_(names)))
+            return {name for name, status, kind in rows if not _staff_at_work(status, kind)}
 
     def working_due(self, person: str | None, start: datetime, duration: str) -> datetime | None:
         try:

@@ -314,3 +314,14 @@ def test_a_copy_keeps_the_chinese_description_only_while_the_description_is_the_
     # The source's Chinese would describe another process now: Chinese readers see the new description.
     assert "description_zh" not in changed.metadata_
     assert changed.description_in("zh_CN") == changed.description_in("en") == "Sick leave with a doctor's note."
+
+
+@pytest.mark.parametrize("value, problem", [(5, "invalid"), ("说明" * 1001, "too_long"), ("a\x00b", "invalid")])
+def test_a_chinese_description_that_is_not_text_is_refused_naming_it_and_nothing_is_stored(db, value, problem):
+    before = _counts(db)
+    metadata = {**json.loads(LEAVE_FILES["process.json"]), "description_zh": value}
+    with pytest.raises(InvalidDefinition) as refused:
+        _deploy(db, {**LEAVE_FILES, "process.json": json.dumps(metadata).encode()})
+    assert refused.value.details["file"] == "process.json" and refused.value.details["field"] == "description_zh"
+    assert refused.value.details["problem"] == problem and "description_zh" in refused.value.message
+    assert _counts(db) == before
