@@ -40,8 +40,12 @@ def _kind(name: str) -> str:
     return "bpmn"
 
 
-def bundle_sha256(files: dict[str, bytes]) -> str:
-    """Hash a bundle's files by name and content, independent of their order."""
+def bundle_sha256(files: dict[str, bytes], metadata: dict | None = None) -> str:
+    """Hash a bundle's files by name and content, and its checked process.json, independent of order."""
+    if metadata:
+        # The checked metadata, not the uploaded bytes: a re-indented process.json or a downloaded
+        # version uploaded again is the same version, while a new name, description or route is not.
+        files = {**files, METADATA_FILE: json.dumps(metadata, sort_keys=True, ensure_ascii=False).encode("utf-8")}
     digest = hashlib.sha256()
     for name in sorted(files):
         digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(files[name]).digest())
@@ -112,7 +116,7 @@ def deploy(*, session: Session, files: dict[str, bytes], actor: str | None = Non
     route_spec = routes.check_metadata(metadata, model_type, model.elements)
     if route_spec is not None:
         metadata = {**metadata, "route_spec": route_spec}
-    sha = bundle_sha256(files)
+    sha = bundle_sha256(files, metadata)
     existing = session.scalar(select(DefinitionVersion).where(DefinitionVersion.key == key,
                                                               DefinitionVersion.sha256 == sha))
     if existing is not None:

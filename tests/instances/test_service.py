@@ -194,6 +194,34 @@ def test_redeploying_identical_files_keeps_the_version_and_changes_make_a_new_on
     assert "process.json" not in files_only
 
 
+def test_a_changed_process_json_makes_a_new_version_and_a_reformatted_one_does_not(db):
+    import json
+    files = read_path(ROOT / "bpmn" / "leave_request")
+    metadata = json.loads(files["process.json"])
+    with db.command() as session:
+        first, _ = definitions.deploy(session=session, files=files)
+    iid = start(db)
+    # The same metadata indented differently and with its keys in another order is the same version.
+    reordered = json.dumps(dict(reversed(list(metadata.items()))), indent=4, ensure_ascii=True).encode()
+    with db.command() as session:
+        again, created = definitions.deploy(session=session, files={**files, "process.json": reordered})
+        assert not created and again.id == first.id
+    # A new Chinese description alone (the models and forms are byte for byte the same) is a new version,
+    # so an install that upgrades gets it; the running instance stays on its version.
+    described = {**metadata, "description_zh": "新的说明：员工申请休假。"}
+    with db.command() as session:
+        second, created = definitions.deploy(session=session,
+                                             files={**files, "process.json": json.dumps(described).encode()})
+        assert created and second.version == 2 and second.description_in("zh") == "新的说明：员工申请休假。"
+    with db.query() as session:
+        assert session.get(ProcessInstance, iid).definition_id == first.id
+    # A bundle without process.json hashes as it always did, so versions stored earlier still match.
+    plain = read_bundle("timer_wait.bpmn")
+    with db.command() as session:
+        version, _ = definitions.deploy(session=session, files=plain)
+        assert version.sha256 == definitions.bundle_sha256(plain)
+
+
 def test_overlong_process_ids_are_refused_clearly(db):
     from definitions.errors import InvalidDefinition
     long_id = "p" * 250
