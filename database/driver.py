@@ -8,14 +8,21 @@ compiled by SQLAlchemy once per set of parameter names, and its rows go to one d
 connection's cursor-level path, which still fires SQLAlchemy's statement events (tests that count
 statements, tracing) and logs as SQLAlchemy's echo does. A statement whose values only an execution
 context can produce (a default computed in the database's round trip) goes the usual way instead.
+
+Several rows for one table (a completion's four or five history rows) go as one multi-row INSERT, so the
+database parses, plans and runs one statement for them, not one per row.
 """
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import exc
+from sqlalchemy import bindparam, exc
 from sqlalchemy.sql.dml import Insert
+
+# Rows of one table past this go in several statements: a bounded number of statement shapes to compile
+# and prepare, well inside PostgreSQL's 65,535 parameters per statement.
+MAX_ROWS_PER_INSERT = 50
 
 
 class Rendered(NamedTuple):
@@ -61,12 +68,40 @@ def _with_defaults(statement, rows: list[dict]) -> list[dict]:
             for row in rows]
 
 
-def _driver_rows(dialect, statement, params) -> tuple[str, list[dict]] | None:
+@lru_cache(maxsize=256)
+def _multi_row(statement, keys: tuple, count: int):
+    """Return the INSERT of count rows in one VALUES list, the parameter of row i's column k named k__i."""
+    columns = statement.table.c
+    # Typed: SQLAlchemy gives only the first row's parameters their column's type (and its JSON encoding).
+    return statement.values([{key: bindparam(f"{key}__{i}", type_=columns[key].type) for key in keys}
+                             for i in range(count)])
+
+
+def _multi_row_rows(dialect, statement, rows: list[dict]) -> list[tuple[str, list[dict]]] | None:
+    """Return (SQL, [one parameter row]) per chunk of an INSERT's rows, each chunk one multi-row statement that
+    the database parses, plans and runs once instead of once per row; None when the rows name different
+    columns or a chunk must go SQLAlchemy's way."""
+    rows = _with_defaults(statement, rows)
+    keys = tuple(sorted(rows[0]))
+    if any(row.keys() != rows[0].keys() for row in rows):
+        return None
+    out = []
+    for start in range(0, len(rows), MAX_ROWS_PER_INSERT):
+        chunk = rows[start:start + MAX_ROWS_PER_INSERT]
+        flat = {f"{key}__{i}": row[key] for i, row in enumerate(chunk) for key in keys}
+        prepared = _driver_rows(dialect, _multi_row(statement, keys, len(chunk)), flat, defaults=False)
+        if prepared is None:
+            return None
+        out.append(prepared)
+    return out
+
+
+def _driver_rows(dialect, statement, params, defaults: bool = True) -> tuple[str, list[dict]] | None:
     """Return (SQL, parameter rows ready for the driver), or None to leave the statement to SQLAlchemy."""
     rows = params if isinstance(params, list) else [params]
     if not rows:
         return None
-    if isinstance(statement, Insert):
+    if defaults and isinstance(statement, Insert):
         rows = _with_defaults(statement, rows)
     keys = frozenset(rows[0])
     if any(row.keys() != keys for row in rows):
@@ -143,12 +178,16 @@ def _pipelined(connection, statements: list[tuple]) -> None:
     try:
         with driver.pipeline(), driver.cursor() as cursor:
             for statement, params in statements:
-                prepared = _driver_rows(dialect, statement, params)
+                many = isinstance(statement, Insert) and isinstance(params, list) and len(params) > 1
+                prepared = _multi_row_rows(dialect, statement, params) if many else None
+                if prepared is None:
+                    one = _driver_rows(dialect, statement, params)
+                    prepared = [one] if one is not None else None
                 if prepared is None:
                     connection.execute(statement, params)
                     continue
-                sql, rows = prepared
-                for row in rows:
-                    connection._cursor_execute(cursor, sql, row)  # as in _fetch
+                for sql, rows in prepared:
+                    for row in rows:
+                        connection._cursor_execute(cursor, sql, row)  # as in _fetch
     except dbapi_error as error:  # raised by the pipeline itself: wrap it as SQLAlchemy wraps the rest
         raise exc.DBAPIError.instance(None, None, error, dbapi_error) from error

@@ -53,11 +53,35 @@ def test_rows_get_the_models_defaults_and_types_and_every_statement_is_seen(db):
     assert abs(rows[0].created_at - datetime.now(timezone.utc)) < timedelta(minutes=5)
     inserts = [e for e in seen if e[0] == "insert"]
     if db.dialect == "postgresql":
-        assert len(inserts) == 3  # one statement per row, each announced to listeners
+        assert len(inserts) == 2  # the two rows of the first in one statement, each announced to listeners
         # Sent in the pipeline by the driver, without an execution context of SQLAlchemy's.
         assert all(context_free and piped for _, context_free, piped, _ in inserts)
     else:
         assert len(inserts) == 2 and not any(context_free for _, context_free, _, _ in inserts)
+
+
+def test_many_rows_of_a_table_go_in_few_statements_in_their_order(db, monkeypatch):
+    import database.driver as driver
+
+    monkeypatch.setattr(driver, "MAX_ROWS_PER_INSERT", 4)
+    rows = [{"instance_id": n, "kind": "notification", "payload": {"n": n, "名": "张伟"}} for n in range(10)]
+    seen, stop = _events(db)
+    try:
+        with db.command() as session:
+            execute_together(session.connection(), [(_INSERT, rows), (_INSERT, rows[:1])])
+    finally:
+        stop()
+    stored = _rows(db)
+    # Ids follow the rows' order, chunk after chunk, and every value went through its column's type.
+    assert [(r.instance_id, r.payload, r.status) for r in stored] == [
+        *((n, {"n": n, "名": "张伟"}, "pending") for n in range(10)), (0, {"n": 0, "名": "张伟"}, "pending")]
+    assert [r.id for r in stored] == sorted(r.id for r in stored)
+    inserts = [parameters for kind, _, _, parameters in seen if kind == "insert"]
+    if db.dialect == "postgresql":
+        # 10 rows in statements of 4, 4 and 2 rows (each row's 3 values and 3 defaults), then the single row.
+        assert [len(p) for p in inserts] == [4 * 6, 4 * 6, 2 * 6, 6], inserts
+    else:
+        assert len(inserts) == 2
 
 
 def test_updates_name_only_the_columns_given_and_a_statement_needing_a_context_still_runs(db):

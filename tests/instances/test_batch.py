@@ -51,7 +51,7 @@ def test_a_completion_writes_its_rows_after_one_insert_and_in_one_pipeline_on_po
               if s.startswith(("insert", "update", "delete"))]
     # The new HR task is the one row whose id the save needs back; everything else goes out together.
     assert writes[0] == ("insert into work_item", False)
-    together = sorted(set(w for w, _ in writes[1:]))  # one statement per history row, sent together
+    together = sorted(w for w, _ in writes[1:])  # one statement per table or changed row, sent together
     assert together == ["insert into history_event", "insert into outbox_message", "insert into work_item_candidate",
                         "update process_instance", "update work_item"], writes
     assert all(piped for _, piped in writes[1:]) is (db.dialect == "postgresql")
