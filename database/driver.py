@@ -58,14 +58,18 @@ def _python_defaults(table) -> tuple:
                  if column.default is not None and (column.default.is_scalar or column.default.is_callable))
 
 
+def default_value(default):
+    """Return the value a column's Python-side default (a value or a function) gives a new row."""
+    # SQLAlchemy wraps a default function so it takes the execution context; ours never read it.
+    return default.arg if default.is_scalar else default.arg(None)
+
+
 def _with_defaults(statement, rows: list[dict]) -> list[dict]:
     """Fill in the Python-side defaults an INSERT leaves out, as SQLAlchemy's own execution would."""
     missing = [(key, default) for key, default in _python_defaults(statement.table) if key not in rows[0]]
     if not missing:
         return rows
-    # SQLAlchemy wraps a default function so it takes the execution context; ours never read it.
-    return [{**row, **{key: default.arg if default.is_scalar else default.arg(None) for key, default in missing}}
-            for row in rows]
+    return [{**row, **{key: default_value(default) for key, default in missing}} for row in rows]
 
 
 @lru_cache(maxsize=256)

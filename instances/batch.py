@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import ColumnProperty, Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import NO_VALUE, instance_state
 
-from database.driver import execute_together, insert_returning
+from database.driver import default_value, execute_together, insert_returning
 
 from .models import HistoryEvent, OutboxMessage, ProcessInstance, WorkItem, WorkItemCandidate
 
@@ -146,10 +146,8 @@ def _new_row(state) -> dict | None:
             default = column.default
             if default is None and column.server_default is None:
                 value = None
-            elif default is not None and default.is_scalar:
-                value = default.arg
-            elif default is not None and default.is_callable:
-                value = default.arg(None)  # SQLAlchemy wraps a default so it takes the execution context
+            elif default is not None and (default.is_scalar or default.is_callable):
+                value = default_value(default)
             else:
                 return None
         values[prop.key] = value
