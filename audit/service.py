@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from database.base import utcnow
+from database.base import page_number, utcnow
 
 from .models import KINDS, AuditEntry
 
@@ -76,7 +76,7 @@ def search(session: Session, *, kind: str | None = None, actor: str | None = Non
            until: datetime | None = None, page: int = 1, page_size: int = 50) -> tuple[list[AuditEntry], int]:
     """Return one page of entries, newest first, with the total matching the filters."""
     where = _conditions(kind, actor, action, object_type, object_id, since, until)
-    page, page_size = max(1, page), min(MAX_PAGE, max(1, page_size))
+    page, page_size = page_number(page), min(MAX_PAGE, max(1, page_size))
     total = session.scalar(select(func.count()).select_from(AuditEntry).where(where)) or 0
     rows = list(session.scalars(select(AuditEntry).where(where).order_by(AuditEntry.id.desc())
                                 .offset((page - 1) * page_size).limit(page_size)))

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from database.base import utcnow
+from database.base import page_number, utcnow
 
 from .errors import InvalidInput
 from .models import CHANNELS, NOTICE_KINDS, URGENT_KINDS, NoticePreference, NoticeSettings, Notification
@@ -51,7 +51,7 @@ def _zone(value) -> str:
         raise InvalidInput("timezone must be a time zone name like Asia/Shanghai", details={"field": "timezone"})
     try:
         ZoneInfo(value.strip())
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of the zone database ('Asia')
         raise InvalidInput(f"unknown time zone {value}", details={"field": "timezone"}) from None
     return value.strip()
 
@@ -119,7 +119,7 @@ def list_notifications(*, session: Session, username: str, unread_only: bool = F
     where = [Notification.username == username]
     if unread_only:
         where.append(Notification.read_at.is_(None))
-    page, page_size = max(1, page), min(MAX_PAGE_SIZE, max(1, page_size))
+    page, page_size = page_number(page), min(MAX_PAGE_SIZE, max(1, page_size))
     total = session.scalar(select(func.count()).select_from(Notification).where(*where)) or 0
     rows = session.scalars(select(Notification).where(*where).order_by(Notification.id.desc())
                            .offset((page - 1) * page_size).limit(page_size))

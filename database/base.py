@@ -18,6 +18,17 @@ NAMING = {
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
+MAX_ID = 2**63 - 1  # ids are 64-bit; a larger number cannot name a row
+
+# The furthest page a list offers: past it a page's offset outgrows what the databases can compare.
+MAX_PAGE = 100_000
+
+
+def page_number(page: int) -> int:
+    """Return a page number within 1..MAX_PAGE: a list past its end is empty, never an error of the database."""
+    return min(max(1, page), MAX_PAGE)
+
+
 def utcnow() -> datetime:
     """Return the current time, timezone-aware, in UTC."""
     return datetime.now(timezone.utc)

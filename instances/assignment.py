@@ -12,6 +12,7 @@ from engine.errors import EngineError
 from engine.runtime import HumanTask
 
 from .directory import get_directory
+from .models import MAX_PRIORITY, MIN_PRIORITY
 
 DEFAULT_PRIORITY = 50
 ON_NO_ASSIGNEE = policies.ON_NO_ASSIGNEE
@@ -400,6 +401,8 @@ def resolve(task: HumanTask, *, initiator: str | None, now: datetime) -> dict:
             follow_up = before if before > now else None
         priority = _evaluate(info.get("priority"), context)
         priority = DEFAULT_PRIORITY if priority in (None, "") else int(priority)
+        if not MIN_PRIORITY <= priority <= MAX_PRIORITY:
+            raise ValueError(f"priority {priority} is outside {MIN_PRIORITY} to {MAX_PRIORITY}")
     except EngineError as exc:
         raise EngineError(f"assignment: {exc.reason}", element_id=task.element_id) from None
     except (ValueError, TypeError) as exc:

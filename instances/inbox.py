@@ -7,12 +7,20 @@ from datetime import datetime
 from sqlalchemy import and_, any_, func, or_, select
 from sqlalchemy.orm import Session, defer, load_only
 
-from database.base import utcnow
+from database.base import MAX_PAGE, utcnow
 from definitions.models import ROUTE_STATUS, DefinitionVersion
 
 from .actors import Actor
 from .errors import InvalidInput
-from .models import InstanceCopy, ProcessInstance, SavedFilter, WorkItem, WorkItemCandidate
+from .models import (
+    MAX_PRIORITY,
+    MIN_PRIORITY,
+    InstanceCopy,
+    ProcessInstance,
+    SavedFilter,
+    WorkItem,
+    WorkItemCandidate,
+)
 
 VIEWS = ("mine", "group", "done", "started", "cc")
 SORTS = {"due": (WorkItem.due_at,), "priority": (WorkItem.priority,), "created": (WorkItem.created_at,)}
@@ -46,9 +54,12 @@ class InboxFilter:
             raise InvalidInput(f"view must be one of {', '.join(VIEWS)}", details={"field": "view"})
         if self.sort not in SORTS:
             raise InvalidInput(f"sort must be one of {', '.join(SORTS)}", details={"field": "sort"})
-        if self.page < 1 or not 1 <= self.page_size <= MAX_PAGE_SIZE:
-            raise InvalidInput(f"page must be 1 or more and page_size 1 to {MAX_PAGE_SIZE}",
+        if not 1 <= self.page <= MAX_PAGE or not 1 <= self.page_size <= MAX_PAGE_SIZE:
+            raise InvalidInput(f"page must be 1 to {MAX_PAGE} and page_size 1 to {MAX_PAGE_SIZE}",
                                details={"field": "page"})
+        if self.priority_min is not None and not MIN_PRIORITY <= self.priority_min <= MAX_PRIORITY:
+            raise InvalidInput(f"priority_min must be from {MIN_PRIORITY} to {MAX_PRIORITY}",
+                               details={"field": "priority_min"})
         for name in self.fields:
             if not str(name).isidentifier():
                 raise InvalidInput(f"'{name}' is not a form field name", details={"field": f"fields.{name}"})

@@ -11,6 +11,7 @@ from database.base import Base, JSONType, UTCDateTime, utcnow
 INSTANCE_STATUSES = ("running", "completed", "rejected", "incident", "cancelled", "suspended", "withdrawn",
                      "terminated")
 WORK_ITEM_STATUSES = ("open", "completed", "cancelled")
+MIN_PRIORITY, MAX_PRIORITY = -(2**31), 2**31 - 1  # what the work item's 32-bit priority column holds
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 

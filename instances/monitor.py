@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from database.base import utcnow
+from database.base import MAX_PAGE, utcnow
 
 from .actors import Actor
 from .errors import InvalidInput
@@ -28,8 +28,8 @@ def list_instances(*, session: Session, process: str | None = None, status: str 
     """
     if status and status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", details={"field": "status"})
-    if page < 1 or not 1 <= page_size <= 200:
-        raise InvalidInput("page must be 1 or more and page_size 1 to 200", details={"field": "page"})
+    if not 1 <= page <= MAX_PAGE or not 1 <= page_size <= 200:
+        raise InvalidInput(f"page must be 1 to {MAX_PAGE} and page_size 1 to 200", details={"field": "page"})
     query = select(ProcessInstance)
     if visible_to is not None:
         query = query.where(visible_clause(visible_to) if watch is None else or_(visible_clause(visible_to), watch))

@@ -36,3 +36,12 @@ def visible_clause(actor: Actor):
                                    WorkItemCandidate.value.in_(sorted(actor.groups) or [""])))
     copied = exists().where(InstanceCopy.instance_id == ProcessInstance.id, InstanceCopy.username == actor.username)
     return or_(ProcessInstance.initiator == actor.username, took_part, candidate, copied)
+
+
+def visible_ids(*, session: Session, actor: Actor, ids, watch=None) -> set[int]:
+    """Return which of the instance ids the actor may see, in one query (links to the rest would be refused)."""
+    wanted = sorted({i for i in ids if isinstance(i, int)})[:1000]
+    if not wanted:
+        return set()
+    seen = visible_clause(actor) if watch is None else or_(visible_clause(actor), watch)
+    return set(session.scalars(select(ProcessInstance.id).where(ProcessInstance.id.in_(wanted), seen)))

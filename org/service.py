@@ -225,8 +225,10 @@ def list_units(*, session: Session, kind: str) -> list:
     return list(session.scalars(select(model).order_by(model.code)))
 
 
-def _users_query(department: str | None, query: str | None, status: str | None):
+def _users_query(department: str | None, query: str | None, status: str | None, kind: str | None = None):
     stmt = select(User)
+    if kind:
+        stmt = stmt.where(User.kind == kind)
     if department:
         stmt = stmt.join(Department, Department.id == User.department_id).where(Department.code == department)
     if query:
@@ -239,9 +241,9 @@ def _users_query(department: str | None, query: str | None, status: str | None):
 
 
 def list_users(*, session: Session, department: str | None = None, query: str | None = None,
-               status: str | None = None, limit: int = 200, offset: int = 0) -> list[User]:
-    """List users, filtered by department code, text and status."""
-    stmt = _users_query(department, query, status).order_by(User.username)
+               status: str | None = None, kind: str | None = None, limit: int = 200, offset: int = 0) -> list[User]:
+    """List users, filtered by department code, text, status and kind (staff, or a portal's)."""
+    stmt = _users_query(department, query, status, kind).order_by(User.username)
     return list(session.scalars(stmt.limit(limit).offset(offset)))
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import Float, Numeric, and_, cast, func, or_, select, type_coerc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
+from database.base import page_number
 from database.session import is_postgres
 from instances.actors import Actor
 from instances.models import ProcessInstance
@@ -167,7 +168,7 @@ def list_records(*, session: Session, type_key: str, actor: Actor, filters: list
                  deleted: bool = False) -> tuple[TypeView, Page]:
     """Return one page of a type's records the actor may read, filtered, searched and sorted in SQL."""
     view = get_type_or_raise(session=session, key=type_key)
-    page, page_size = max(1, int(page)), min(MAX_PAGE_SIZE, max(1, int(page_size)))
+    page, page_size = page_number(int(page)), min(MAX_PAGE_SIZE, max(1, int(page_size)))
     where, concealed = _where(session, view, actor, filters, search, deleted)
     total = session.scalar(select(func.count()).select_from(Record).where(where)) or 0
     items = list(session.scalars(select(Record).where(where).order_by(*_ordering(view, sort, concealed))

@@ -7,8 +7,10 @@ from flask import Flask, abort, g, jsonify, redirect, request, url_for
 from flask_babel import format_datetime, gettext
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.routing import IntegerConverter
 
 from database import Database
+from database.base import MAX_ID
 from diagrams.text import localize
 from org import directory as org_directory
 from search import sources as search_sources
@@ -19,6 +21,14 @@ from .extensions import babel, bootstrap, csrf, login_manager
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+class IdConverter(IntegerConverter):
+    """Werkzeug's int converter, bounded: a number no id column can hold is no route (404), not a database error."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -58,6 +68,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         with database.query() as session:
             return users.load(session, int(user_id))
 
+    # Before any route is added: every <int:...> in a path is bounded by what an id column can hold.
+    app.url_map.converters["int"] = IdConverter
     _register_blueprints(app)
     errors.register(app)
     _register_helpers(app, database)

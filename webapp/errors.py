@@ -5,7 +5,7 @@ import logging
 
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from attachments.errors import AttachmentError
@@ -21,6 +21,7 @@ from records.errors import RecordError
 from search.errors import SearchError
 
 log = logging.getLogger("flowdesk.web")
+NUMBER_OUT_OF_RANGE = "22003"  # SQLSTATE numeric_value_out_of_range
 STATUS = {"invalid": 400, "not_found": 404, "conflict": 409, "forbidden": 403, "unauthorized": 401,
           "too_many": 429, "too_large": 413, "unavailable": 503}
 
@@ -57,7 +58,12 @@ def register(app) -> None:
     @app.errorhandler(LibraryError)
     @app.errorhandler(SearchError)
     def domain_error(exc):
-        return error_response(STATUS.get(exc.status, 400), exc.code, exc.message, exc.details)
+        status = STATUS.get(exc.status, 400)
+        if status == 404 and not wants_json():
+            # The service's words ("no task 58 for emma.chen") are for the API and the logs; a page says it
+            # in the reader's language.
+            return error_response(404, exc.code, _("This page does not exist, or you cannot see it."))
+        return error_response(status, exc.code, exc.message, exc.details)
 
     @app.errorhandler(EngineError)
     def engine_error(exc):
@@ -83,6 +89,15 @@ def register(app) -> None:
         if exc.code == 400 and "CSRF" in (exc.description or ""):
             message = _("Your session expired or the form was sent twice. Reload the page and try again.")
         return error_response(exc.code or 500, exc.name.lower().replace(" ", "_"), message)
+
+    @app.errorhandler(DataError)
+    def out_of_range(exc):
+        # PostgreSQL refuses to compare a number its column cannot hold (a 32-bit id column and an id
+        # past 2,147,483,647 in a path): such a number names nothing. Anything else is a fault of ours.
+        if getattr(exc.orig, "sqlstate", None) == NUMBER_OUT_OF_RANGE and \
+                str(exc.statement or "").lstrip().upper().startswith("SELECT"):
+            return error_response(404, "not_found", _("This page does not exist, or you cannot see it."))
+        return unexpected(exc)
 
     @app.errorhandler(OperationalError)
     def database_unavailable(exc):

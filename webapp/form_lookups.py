@@ -78,7 +78,8 @@ class FormLookups:
         """Return (user name, "Display name (user name)") of active users for a picker."""
         return self._cached(("users",), lambda: [
             (u.username, f"{u.display_name} ({u.username})")
-            for u in org.list_users(session=self.session, status="active", limit=MAX_USER_CHOICES)])
+            # Staff only: a task, a route step or a record's owner is never a portal account.
+            for u in org.list_users(session=self.session, status="active", kind="staff", limit=MAX_USER_CHOICES)])
 
     def department_options(self) -> list[tuple[str, str]]:
         """Return (code, name) of every department in the reader's language, parents first, indented by depth."""

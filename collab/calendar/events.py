@@ -26,7 +26,7 @@ MAX_ATTENDEES = 200
 MAX_REMINDERS = 5
 MAX_REMINDER_MINUTES = 4 * 7 * 24 * 60
 MAX_LENGTH = timedelta(days=31)
-FIRST_YEAR, LAST_YEAR = 1900, 2200
+FIRST_YEAR, LAST_YEAR = recurrence.FIRST_YEAR, recurrence.LAST_YEAR
 FIELDS = {"title", "kind", "starts_at", "ends_at", "all_day", "timezone", "location", "description", "attendees",
           "repeat", "reminders", "project", "record_id"}
 

@@ -14,6 +14,8 @@ from dateutil.rrule import rrulestr
 
 from ..errors import InvalidInput
 
+FIRST_YEAR, LAST_YEAR = 1900, 2200  # the calendar's years; near date's own ends a day's arithmetic overflows
+
 FREQUENCIES = ("daily", "weekly", "monthly", "yearly")
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 MAX_COUNT = 500
@@ -40,9 +42,12 @@ class Occurrence:
 def zone_of(name: str) -> ZoneInfo:
     """Return a time zone by name or raise InvalidInput naming the timezone field."""
     try:
+        if len(name) > 64:
+            raise ValueError(name)
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise InvalidInput(f"unknown time zone {name}", details={"field": "timezone"}) from None
+    # OSError: a folder of the zone database ('America') or a name too long for a file name
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        raise InvalidInput(f"unknown time zone {str(name)[:64]}", details={"field": "timezone"}) from None
 
 
 def build_rule(repeat, *, starts_at: datetime, zone: ZoneInfo) -> str | None:
@@ -106,7 +111,7 @@ def build_rule(repeat, *, starts_at: datetime, zone: ZoneInfo) -> str | None:
         except ValueError:
             raise InvalidInput("repeat.until must be a date like 2026-12-31", details={"field": "repeat.until"}) \
                 from None
-        if last_day.year > 2200:
+        if last_day.year > LAST_YEAR:
             raise InvalidInput("repeat.until is too far ahead", details={"field": "repeat.until"})
         if last_day < starts_at.astimezone(zone).date():
             raise InvalidInput("repeat.until is before the first occurrence", details={"field": "repeat.until"})
@@ -196,6 +201,8 @@ def occurrence_key(series, key: str) -> datetime:
     """Return the UTC start of the occurrence with a key, or raise InvalidInput when there is none."""
     try:
         local = datetime.fromisoformat(key)
+        if not FIRST_YEAR <= local.year <= LAST_YEAR:
+            raise ValueError(key)
     except (TypeError, ValueError):
         raise InvalidInput("occurrence must be a local start time like 2026-12-01T09:00:00",
                            details={"field": "occurrence"}) from None

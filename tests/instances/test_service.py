@@ -144,6 +144,19 @@ def test_engine_failure_rolls_back_the_whole_command(db):
         assert session.scalar(select(func.count()).select_from(WorkItem)) == 0
 
 
+@pytest.mark.parametrize("priority", ["3000000000", "${10 ** 12}", "-3000000000"])
+def test_a_priority_the_work_item_cannot_hold_is_a_clear_failure_naming_the_task(db, priority):
+    files = read_path(ROOT / "bpmn" / "leave_request")
+    files["leave_request.bpmn"] = files["leave_request.bpmn"].replace(
+        b'camunda:priority="60"', f'camunda:priority="{priority}"'.encode())
+    deploy(db, files=files)
+    with pytest.raises(ProcessFailure) as info:
+        start(db)
+    assert info.value.details["element_id"] == "manager_approval" and "priority" in info.value.message
+    with db.query() as session:
+        assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 0
+
+
 def test_majority_countersign_ends_at_the_majority(db):
     deploy(db, "countersign.bpmn")
     iid = start(db, key="countersign", data={"approvers": ["bob", "carol", "dave"]})

@@ -9,7 +9,7 @@ from flask import current_app, g, request
 from flask_babel import gettext as _
 
 from audit import service as audit
-from database.base import utcnow
+from database.base import MAX_ID, MAX_PAGE, utcnow
 from diagrams.errors import DiagramError
 from forms import schema as forms
 from forms.kinds import kind_of, properties
@@ -25,9 +25,7 @@ from ..form_lookups import FormLookups
 from . import bp
 from .tokens import CheckedToken, TokenCache
 
-MAX_ID = 2**63 - 1  # ids are 64-bit on PostgreSQL; a larger number in a path cannot name anything
 MAX_VERSION = 2**31 - 1
-MAX_PAGE = 100_000
 MAX_PAGE_SIZE = 200
 MAX_DEPTH = 32
 EMPTY_FORM = {"type": "object", "properties": {}}

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from audit import service as audit
+from database.base import MAX_ID
 from instances.actors import SYSTEM
 from org import grants
 from org import service as org
@@ -21,6 +22,7 @@ from records import service as records
 from records.errors import NotFound as RecordNotFound
 
 from ..db import command, query
+from ..paging import page_arg
 from .admin_common import require_admin
 
 bp = Blueprint("access_admin", __name__, url_prefix="/admin/access")
@@ -140,8 +142,10 @@ def _explain(session, username: str, raw_id: str):
     user = org.get_user_by_name(session=session, username=username)
     if user is None:
         return None, _("No user with this user name.")
-    if not raw_id.isdigit():
+    if not raw_id.isdecimal():
         return None, _("Enter a record number.")
+    if int(raw_id) > MAX_ID:  # no id column holds it: the database would refuse to compare it
+        return None, _("No record with this number.")
     try:
         record, view = records.get_record_or_raise(session=session, record_id=int(raw_id), actor=SYSTEM,
                                                    include_deleted=True)
@@ -176,8 +180,7 @@ def _audit_filters() -> dict:
 @bp.get("/audit")
 def audit_page():
     """Search the audit log by kind, person, action, object and date."""
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    page = page_arg()
     with query() as session:
         rows, total = audit.search(session, page=page, page_size=AUDIT_PAGE, **_audit_filters())
     args = {k: v for k, v in request.args.items() if k != "page" and v}

@@ -42,7 +42,7 @@ def _department_form(session, values: dict, errors: dict, code: str | None):
             end = next((i for i in range(start + 1, len(tree)) if tree[i][1] <= tree[start][1]), len(tree))
             tree = tree[:start] + tree[end:]
     parents = [(d.code, "\u00a0\u00a0" * depth + f"{d.name} ({d.code})") for d, depth in tree]
-    users = org.list_users(session=session, status="active", limit=1000)
+    users = org.list_users(session=session, status="active", kind="staff", limit=1000)
     return render_template("admin/department_form.html", values=values, errors=errors, code=code,
                            parents=parents, users=users)
 

@@ -16,6 +16,7 @@ from records.errors import NotFound as RecordNotFound
 
 from ..db import command, query
 from ..i18n import select_locale
+from ..paging import page_arg
 from .admin_common import PAGE_SIZE, Discard, field_errors
 
 TEXT_FIELDS = ("username", "display_name", "email", "phone", "department", "position", "superior", "status",
@@ -27,10 +28,7 @@ def users():
     """List users with search, department and status filters, a page at a time."""
     args = {"q": request.args.get("q", "").strip(), "department": request.args.get("department", "").strip(),
             "status": request.args.get("status", "") if request.args.get("status") in USER_STATUSES else ""}
-    try:
-        page = max(int(request.args.get("page", 1)), 1)
-    except ValueError:
-        page = 1
+    page = page_arg()
     filters = {"query": args["q"] or None, "department": args["department"] or None, "status": args["status"] or None}
     with query() as session:
         total = org.count_users(session=session, **filters)
@@ -53,7 +51,7 @@ def _choices(session) -> dict:
             "position_options": [(p.code, _label(p)) for p in org.list_units(session=session, kind="position")],
             "roles": org.list_units(session=session, kind="role"),
             "groups": org.list_units(session=session, kind="group"),
-            "people": org.list_users(session=session, status="active", limit=1000),
+            "people": org.list_users(session=session, status="active", kind="staff", limit=1000),
             "record_types": records.list_types(session=session)}
 
 

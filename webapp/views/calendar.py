@@ -34,9 +34,11 @@ def _zone_name(session) -> str:
 
 def _day(raw, fallback: date) -> date:
     try:
-        return date.fromisoformat(raw or "")
+        day = date.fromisoformat(raw or "")
     except ValueError:
         return fallback
+    # The calendar's years: near date's own ends a week's or a month's arithmetic overflows.
+    return day if events.FIRST_YEAR <= day.year <= events.LAST_YEAR else fallback
 
 
 def _filter_choices(session) -> dict:

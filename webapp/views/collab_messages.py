@@ -17,6 +17,7 @@ from collab.errors import CollabError, Conflict, NotFound
 from org import service as org
 
 from ..db import command, query
+from ..paging import page_arg
 from ..uploads import store_dir
 
 bp = Blueprint("messages", __name__, url_prefix="/messages")
@@ -30,18 +31,11 @@ def _field_messages() -> dict[str, str]:
             "remind_at": _("Choose a time in the future, within a year.")}
 
 
-def _page_number() -> int:
-    try:
-        return min(100_000, max(1, int(request.args.get("page", 1))))
-    except ValueError:
-        return 1
-
-
 @bp.get("")
 @login_required
 def inbox():
     """List messages the signed-in user received."""
-    page = _page_number()
+    page = page_arg()
     with query() as session:
         rows, total = messages.list_inbox(session=session, username=current_user.username, page=page,
                                           page_size=PAGE_SIZE)
@@ -53,7 +47,7 @@ def inbox():
 @login_required
 def sent():
     """List messages the signed-in user sent."""
-    page = _page_number()
+    page = page_arg()
     with query() as session:
         rows, total = messages.list_sent(session=session, username=current_user.username, page=page,
                                          page_size=PAGE_SIZE)
@@ -62,7 +56,7 @@ def sent():
 
 
 def _choices(session) -> dict:
-    return {"users": [(u.username, u.display_name) for u in org.list_users(session=session, status="active", limit=5000)],
+    return {"users": [(u.username, u.display_name) for u in org.list_users(session=session, status="active", kind="staff", limit=5000)],
             "departments": [(d.code, d.name, d.name_en) for d, _depth in org.department_tree(session=session)],
             "groups": [(g.code, g.name, g.name_en) for g in org.list_units(session=session, kind="group")]}
 
@@ -174,7 +168,7 @@ def download(message_id: int, attachment_id: int):
 @login_required
 def reminders():
     """List the pending reminders the signed-in user set or will receive, soonest first."""
-    page = _page_number()
+    page = page_arg()
     with query() as session:
         rows, total = messages.list_reminders(session=session, username=current_user.username, page=page,
                                               page_size=PAGE_SIZE)

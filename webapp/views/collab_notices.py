@@ -12,6 +12,7 @@ from collab.wording import kind_label
 
 from ..db import command, query
 from ..i18n import select_locale
+from ..paging import page_arg
 
 bp = Blueprint("notices", __name__)
 PAGE_SIZE = 25
@@ -29,7 +30,7 @@ def _int(raw, default: int = 1, high: int = 100_000) -> int:
 def index():
     """List the signed-in user's notifications, newest first."""
     unread_only = request.args.get("unread") == "1"
-    page = _int(request.args.get("page"))
+    page = page_arg()
     with query() as session:
         rows, total = notices.list_notifications(session=session, username=current_user.username,
                                                  unread_only=unread_only, page=page, page_size=PAGE_SIZE)

@@ -6,9 +6,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from documents import library
+from documents import access, library
 from documents.library_errors import LibraryError, NotAllowed
-from documents.models import DocLibrary, DocLibraryAdmin
+from documents.models import DocFolder, DocLibrary, DocLibraryAdmin
 from org.models import Department, User
 
 from ..db import command, query
@@ -50,8 +50,13 @@ def index():
         for library_id, username in session.execute(select(DocLibraryAdmin.library_id, DocLibraryAdmin.username)):
             admins.setdefault(library_id, []).append(username)
         names = people(session, [lib.owner for lib in found] + [n for ns in admins.values() for n in ns])
+        # Managing a library's quota and admins is not reading it: a personal drive opens for its owner only.
+        roots = [lib.root_folder_id for lib in found if lib.root_folder_id is not None]
+        openable = set(session.scalars(access.readable_folders(session, me()).where(DocFolder.id.in_(roots)))) \
+            if roots else set()
         rows = [{"library": lib, "label": library_label(lib, names), "used": library.used_bytes(session, lib.id),
-                 "admins": sorted(admins.get(lib.id, []))} for lib in found]
+                 "admins": sorted(admins.get(lib.id, [])), "openable": lib.root_folder_id in openable}
+                for lib in found]
     return render_template("documents/settings.html", rows=rows, names=names, mb=MB)
 
 

@@ -12,6 +12,7 @@ from instances.errors import InvalidInput
 from org import service as org
 
 from ..db import command, query
+from ..paging import page_arg
 
 bp = Blueprint("inbox", __name__)
 FILTER_KEYS = ("process", "status", "created_from", "created_to", "due_from", "due_to", "overdue",
@@ -32,7 +33,7 @@ def _date(value: str | None, field: str, end: bool = False) -> datetime | None:
 def filter_from_args(args, view: str) -> inbox.InboxFilter:
     """Build an inbox filter from query-string arguments, refusing bad values by field."""
     try:
-        page = int(args.get("page", 1))
+        page = page_arg()
         page_size = int(args.get("page_size", 25))
         priority = int(args["priority_min"]) if args.get("priority_min") else None
     except ValueError:

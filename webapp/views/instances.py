@@ -20,6 +20,7 @@ from ..db import command, query
 from ..diagrams import instance_svg
 from ..form_lookups import page_lookups
 from ..i18n import select_locale
+from ..paging import page_arg
 from .documents_links import linked_documents
 
 bp = Blueprint("instances", __name__, url_prefix="/instances")
@@ -67,6 +68,9 @@ def instance_context(session, instance, hidden: set[str] | frozenset = frozenset
             "diagram_svg": diagram_svg,
             "attachments": attachments.list_for_instance(session=session, instance_id=instance.id),
             "history": history, "open_items": open_items,
+            # Only the tasks the reader may open get an Open button: the rest would answer "no such task".
+            "openable": {item.id for item in open_items if current_user.actor.may_work_on(
+                assignee=item.assignee, candidate_users=item.candidate_users, candidate_groups=item.candidate_groups)},
             "copies": verbs.list_copies(session=session, instance_id=instance.id)}
 
 
@@ -79,10 +83,7 @@ def index():
     from .inbox import _date
 
     args = request.args
-    try:
-        page = int(args.get("page", 1))
-    except ValueError:
-        page = 1
+    page = page_arg()
     with query() as session:
         initiators = None
         if args.get("department"):

@@ -11,6 +11,7 @@ from collab.models import WEBHOOK_KINDS
 from org import service as org
 
 from ..db import command, query
+from ..paging import page_arg
 from .admin_common import require_admin
 
 bp = Blueprint("outbox_admin", __name__, url_prefix="/admin")
@@ -24,10 +25,7 @@ def outbox():
     """List outbox rows with filters by status and kind; dead and uncertain ones can be resent."""
     status = request.args.get("status") if request.args.get("status") in delivery.STATUSES else None
     kind = request.args.get("kind") if request.args.get("kind") in KINDS else None
-    try:
-        page = min(100_000, max(1, int(request.args.get("page", 1))))
-    except ValueError:
-        page = 1
+    page = page_arg()
     with query() as session:
         rows, total = delivery.list_outbox(session=session, status=status, kind=kind, page=page, page_size=PAGE_SIZE)
     return render_template("admin/outbox.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE,

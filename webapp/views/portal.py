@@ -14,6 +14,7 @@ from forms import schema as forms
 
 from ..db import command, query
 from ..form_lookups import posted_values
+from ..paging import page_arg
 from ..uploads import save_uploads, store_dir
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -94,8 +95,7 @@ def _company() -> int:
 @login_required
 def complaints_list():
     """List the complaints of the account's company, newest first, with where each stands."""
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    page = page_arg()
     with query() as session:
         complaints.company_customer(session=session, company_id=_company())
         result, deadlines = complaints.list_complaints(session=session, actor=current_user.actor,

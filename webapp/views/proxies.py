@@ -22,6 +22,8 @@ def _day(raw: str | None, *, end: bool = False) -> datetime | None:
         day = datetime.strptime((raw or "").strip(), "%Y-%m-%d").date()
     except ValueError:
         return None
+    if not 1900 <= day.year <= 2200:  # the end is the start of the next day: 9999-12-31 has none
+        return None
     moment = datetime.combine(day, time.min, tzinfo=timezone.utc)
     return moment + timedelta(days=1) if end else moment
 

@@ -10,6 +10,8 @@ from flask_login import current_user, login_required
 from diagrams.text import localize
 from forms import schema as forms
 from forms.schema import FormError
+from instances import visibility
+from org.instance_access import watch_clause
 from records import fields as record_fields
 from records import service as records
 from records.errors import Forbidden, Invalid, NotFound, StaleEdit
@@ -18,6 +20,7 @@ from records.query import OPERATORS, Filter
 from ..db import command, query
 from ..form_lookups import page_lookups, posted_values
 from ..i18n import select_locale
+from ..paging import page_arg
 from . import record_export
 from .documents_links import linked_documents
 from .record_display import display_context, list_columns
@@ -78,8 +81,7 @@ def _filters_from_args(view) -> tuple[list[Filter], dict[str, str]]:
 def list_page(key: str):
     """List a type's records: search, filter by any field, sort, choose columns, page."""
     deleted = request.args.get("deleted") == "1"
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() else 1
+    page = page_arg()
     with query() as session:
         view = _type_or_404(session, key)
         filters, shown = _filters_from_args(view)
@@ -147,10 +149,14 @@ def show(key: str, record_id: int):
                                   current_user.actor)
         may_edit, may_delete = _may(session, "edit", record, view), _may(session, "delete", record, view)
         linked = linked_documents(session, "record", record_id, editable=record.deleted_at is None)
+        # Processes the reader may not open are named, not linked: the link would only answer "not found".
+        readable = visibility.visible_ids(
+            session=session, actor=current_user.actor, watch=watch_clause(session, current_user.actor),
+            ids=[inst.id for inst, _ in processes] + [e.instance_id for e in history if e.instance_id])
     data = record_fields.visible_data(view, current_user.actor, record.data)
     return render_template("records/show.html", record=record, data=data, view=view, related=related,
                            empty_related=empty_related, processes=processes, history=history,
-                           may_edit=may_edit, may_delete=may_delete, linked=linked, **context)
+                           may_edit=may_edit, may_delete=may_delete, linked=linked, readable=readable, **context)
 
 
 def _may(session, what: str, record, view) -> bool:

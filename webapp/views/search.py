@@ -28,10 +28,14 @@ def _date(name: str, errors: dict) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         errors[name] = _("Use a date such as 2026-11-27.")
         return None
+    if not 1900 <= day.year <= 2200:  # a day past either end of the calendar cannot be widened to a range
+        errors[name] = _("Use a date between the years 1900 and 2200.")
+        return None
+    return day
 
 
 def problem_text(exc: SearchError) -> str:
