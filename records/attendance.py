@@ -52,8 +52,9 @@ class LeaveCount:
     years: dict[int, float]
 
 
-def _refuse(reason: str, field: str) -> ServiceError:
-    return ServiceError(reason, details={"field": field})
+def _refuse(reason: str, field: str, problem: str | None = None, **facts) -> ServiceError:
+    """A refusal naming the form field; with a problem code and its facts a page can say it in its own words."""
+    return ServiceError(reason, details={"field": field, **({"problem": problem, **facts} if problem else {})})
 
 
 def _day(value, field: str) -> date:
@@ -192,13 +193,15 @@ def assess_leave(*, params: dict, data: dict) -> dict:
     count = count_leave(calendar, first, last, afternoon_start=data.get("start_part") == "pm",
                         morning_end=data.get("end_part") == "am")
     if count.days <= 0:
-        raise _refuse(f"end_date: {first} to {last} holds no working day on the business calendar", "end_date")
+        raise _refuse(f"end_date: {first} to {last} holds no working day on the business calendar", "end_date",
+                      "no_working_day", first=first.isoformat(), last=last.isoformat())
     for year, days in sorted(count.years.items()):
         balance = balance_of(session, employee, year, leave_type)
         if balance is None:
             if leave_type in limited and in_use(session, BALANCE):
                 raise _refuse(f"leave_type: no {leave_type} leave balance for {year}; HR sets the entitlement "
-                              "before this leave can be asked for", "leave_type")
+                              "before this leave can be asked for", "leave_type", "no_balance",
+                              leave_type=leave_type, year=year)
             continue
         entitled, used = float(balance.data.get("entitled_days") or 0), float(balance.data.get("used_days") or 0)
         reserved = reserved_days(session, employee, leave_type, year, besides=command.instance_id)
@@ -206,7 +209,8 @@ def assess_leave(*, params: dict, data: dict) -> dict:
         if days > left + 1e-9:
             raise _refuse(f"end_date: {days:g} working days of {leave_type} leave in {year}, but only {left:g} are "
                           f"left ({entitled:g} entitled, {used:g} used, {reserved:g} in requests awaiting approval)",
-                          "end_date")
+                          "end_date", "balance_short", leave_type=leave_type, year=year, days=days, left=left,
+                          entitled=entitled, used=used, reserved=reserved)
     return {str(params.get("result") or "days"): count.days, "leave_hours": count.hours,
             RESERVATION: {"employee": employee, "leave_type": leave_type,
                           "years": {str(y): d for y, d in count.years.items()}}}

@@ -116,6 +116,10 @@ def test_admin_outbox_filters_resend_and_audit(app, login):
     page = admin.get("/admin/outbox?status=dead").get_data(as_text=True)
     assert "Hello there" in page and "Fine" not in page and "SMTPRecipientsRefused" in page
     assert admin.get("/admin/outbox?status=bogus&kind=x&page=zz").status_code == 200
+    chinese = login("admin", lang="zh_CN").get("/admin/outbox").get_data(as_text=True)
+    for label in ("待发送", "已放弃", "不确定", "流程消息", "通知"):  # statuses and kinds by name, not code
+        assert label in chinese, label
+    assert ">dead<" not in chinese and ">bpmn_message<" not in chinese
     with database.query() as session:
         row_id = session.scalar(select(OutboxMessage.id).where(OutboxMessage.status == "dead"))
     assert admin.post(f"/admin/outbox/{row_id}/resend", data={}).status_code == 302

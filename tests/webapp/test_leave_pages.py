@@ -45,12 +45,25 @@ def test_the_start_form_counts_days_and_shows_the_balance_refusal_next_to_the_fi
     refused = employee.post("/processes/leave_request/start", data=FORM)
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422 and 'data-testid="error-end_date"' in html
-    assert "3 working days of annual leave in 2026, but only 2 are left" in html
+    assert "3 working days of Annual leave in 2026, but only 2 are left (2 entitled, 0 used" in html
     assert 'value="回家探亲"' in html or "回家探亲" in html  # what was typed is kept
     started = employee.post("/processes/leave_request/start", data={**FORM, "end_date": "2026-12-02"})
     assert started.status_code == 302, started.get_data(as_text=True)
     page = employee.get(started.headers["Location"]).get_data(as_text=True)
     assert "Working days" in page
+
+
+def test_a_refused_leave_is_explained_in_the_readers_language(login, db):
+    _balance(db, "wang.fang", entitled_days=2.5)
+    employee = login("wang.fang", lang="zh_CN")
+    short = employee.post("/processes/leave_request/start", data=FORM).get_data(as_text=True)
+    assert "2026 年年假需 3 个工作日，但仅剩 2.5 天（额度 2.5 天，已用 0 天" in short
+    assert "working days of" not in short
+    weekend = employee.post("/processes/leave_request/start",
+                            data={**FORM, "start_date": "2026-12-05", "end_date": "2026-12-06"})
+    assert weekend.status_code == 422
+    text = weekend.get_data(as_text=True)
+    assert "2026-12-05 至 2026-12-06 在业务日历上没有工作日。" in text and "holds no working day" not in text
 
 
 def test_my_leave_page_shows_balances_waiting_days_and_attendance(login, db):

@@ -92,6 +92,10 @@ def test_edit_saves_and_history_shows_the_change(login, crm):
     page = client.get(f"/records/customer/{crm}").get_data(as_text=True)
     history = page[page.index('data-testid="record-history"'):]
     assert "华东机械集团" in history and "Level" in history
+    # A choice changes by its labels, not its stored codes, in the reader's language.
+    assert "A key account</del> → B major" in history
+    chinese = login("wang.fang", lang="zh_CN").get(f"/records/customer/{crm}").get_data(as_text=True)
+    assert "A 重点客户</del> → B 主要客户" in chinese[chinese.index('data-testid="record-history"'):]
 
 
 def test_others_cannot_edit_or_delete(login, crm):

@@ -18,6 +18,7 @@ from org import service as org
 from ..db import command, query
 from ..errors import error_response, refused_field
 from ..form_lookups import page_lookups, posted_values
+from ..refusals import refusal_text
 from ..uploads import save_uploads
 from . import start_route
 from .admin_categories import category_label
@@ -168,7 +169,9 @@ def start(key: str):
                     field = refused_field(exc, form_schema)
                     if field is None:
                         raise
-                    errors = {field: forms.FieldError("invalid", detail=exc.details.get("reason") or exc.message)}
+                    said = refusal_text(exc.details.get("details") or {}, form_schema)
+                    errors = {field: forms.FieldError("invalid",
+                                                      detail=said or exc.details.get("reason") or exc.message)}
                     raise _Refused() from None
                 attachments.link(session=session, ids=[i for ids in uploads.values() for i in ids],
                                  actor=current_user.username, instance_id=instance.id)
