@@ -93,6 +93,14 @@ def test_audit_log_filters_and_exports_with_the_export_logged(login, db, custome
     with db.query() as session:
         exports, _ = audit.search(session, action="export")
     assert exports and exports[0].actor == "admin" and exports[0].kind == "access"
+    with db.command() as session:  # values of every shape, as entries hold them
+        audit.log(session, actor="admin", action="settings.changed", object_type="settings", object_id="x",
+                  before={"filters": None, "owner": "li.na"},
+                  after={"filters": [], "owner": "zhao.lei", "tags": ["a", "b"], "on": True, "range": {"from": 1}})
+    shown = admin.get("/admin/access/audit?action=settings.changed").get_data(as_text=True)
+    row = shown[shown.index("settings.changed"):]
+    assert "None" not in row and "[]" not in row and "{'" not in row and "True" not in row
+    assert "a, b" in row and "from: 1" in row and "Yes" in row and "zhao.lei" in row
 
 
 def test_field_rights_are_set_on_the_page_and_hide_the_field(login, db, customer):
