@@ -37,9 +37,10 @@ WHO_KINDS = ("everyone", "role", "department", "department_tree", "position", "g
 WHICH_KINDS = ("all", "department", "department_tree", "authored", "owned", "participated")
 EFFECTS = ("grant", "deny")
 PORTAL_ACTIONS = ("view", "create")
-# Record types a portal account reads but never creates itself: a process creates them. A complaint is
-# registered on the portal's complaint page, which starts complaint handling; a bare record would reach nobody.
-PORTAL_PROCESS_MADE = frozenset({"complaint"})
+# Record types a portal account reads but never creates itself. A complaint is registered on the portal's
+# complaint page, which starts complaint handling (a bare record would reach nobody); a customer or partner
+# record is the portal's own company, which the company's account sees, not a list it adds other companies to.
+PORTAL_NEVER_CREATES = frozenset({"complaint", "customer", "partner"})
 
 
 @dataclass(frozen=True)
@@ -304,7 +305,7 @@ def _portal_access(user: UserFacts, resource: str, action: str) -> Access:
     enabled = set(user.portal_modules or [])
     if action not in PORTAL_ACTIONS or resource not in {f"records:{m}" for m in enabled} or user.portal_record_id is None:
         return Access(Predicate(), Predicate())
-    if action == "create" and resource in {f"records:{key}" for key in PORTAL_PROCESS_MADE}:
+    if action == "create" and resource in {f"records:{key}" for key in PORTAL_NEVER_CREATES}:
         return Access(Predicate(), Predicate())
     predicate = Predicate(owners=frozenset({user.username}), company=int(user.portal_record_id))
     return Access(predicate, Predicate(), (Reason("portal", "grant", f"portal of record {user.portal_record_id}",

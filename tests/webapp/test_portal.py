@@ -61,6 +61,23 @@ def test_a_portal_account_sees_only_its_company_in_enabled_modules(login, portal
     assert client.get("/records/contract/").get_data(as_text=True).count("运输合同") == 0
 
 
+def test_a_portal_account_adds_contacts_of_its_company_but_never_other_companies(login, portal, db):
+    client = login("yuanhang")
+    customers = client.get("/records/customer/").get_data(as_text=True)
+    assert 'data-testid="new-record"' not in customers and 'data-testid="export-csv"' not in customers
+    assert client.get("/records/customer/new").status_code == 403
+    assert client.post("/records/customer/new", data={"name": "冒名公司"}).status_code == 403
+    contacts = client.get("/records/contact/").get_data(as_text=True)
+    assert 'data-testid="new-record"' in contacts  # its own company's contacts it may add
+    assert client.get("/records/contact/new").status_code == 200
+    with db.query() as session:
+        names = [r.title for r in records.list_records(session=session, type_key="customer",
+                                                       actor=Actor("admin", is_admin=True))[1].items]
+    assert "冒名公司" not in names
+    staff = login("wang.fang").get("/records/customer/").get_data(as_text=True)
+    assert 'data-testid="new-record"' in staff
+
+
 @pytest.mark.parametrize("path", ["/inbox?view=group", "/processes/", "/instances/", "/admin/", "/designer/",
                                   "/proxies/", "/admin/access/"])
 def test_a_portal_account_cannot_reach_staff_pages(login, portal, path):

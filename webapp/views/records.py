@@ -12,6 +12,7 @@ from forms import schema as forms
 from forms.schema import FormError
 from instances import visibility
 from org.instance_access import watch_clause
+from records import access as record_access
 from records import fields as record_fields
 from records import service as records
 from records.errors import Forbidden, Invalid, NotFound, StaleEdit
@@ -52,11 +53,10 @@ def _record_or_404(session, key: str, record_id: int, include_deleted: bool = Fa
 @login_required
 def index():
     """List the record types with how many records each holds."""
-    from records import access
     with query() as session:
         # Only the types the reader may see anything of: for a portal account, the modules its admin enabled.
         views = [v for v in records.list_types(session=session)
-                 if not access.access(session, current_user.actor, v.key, "view").grant.empty]
+                 if not record_access.access(session, current_user.actor, v.key, "view").grant.empty]
         counts = records.counts_by_type(session=session, actor=current_user.actor)
     return render_template("records/index.html", views=views, counts=counts)
 
@@ -97,6 +97,9 @@ def list_page(key: str):
                                                 page_size=PAGE_SIZE, deleted=deleted)
             problem = exc.message
         context = display_context(session, view, result.items, current_user.actor)
+        # Buttons only for what the reader may do: a refusal after filling in a form helps nobody.
+        may = {"may_create": record_access.may_create(session, current_user.actor, key),
+               "may_export": not record_access.access(session, current_user.actor, key, "export").grant.empty}
     titles = {f.name: f.title for f in context["fields"]}
     search_hint = ", ".join(localize(titles[name], select_locale()) for name in
                             [view.meta.get("title_field"), *view.meta.get("search_fields", [])]
@@ -111,7 +114,8 @@ def list_page(key: str):
                            problem=problem, deleted=deleted, choice_filters=choice_filters,
                            sort_options=sort_options, search_hint=search_hint + '…',
                            page_args=_page_args(shown, deleted),
-                           export_args={k: v for k, v in _page_args(shown, False).items() if k != "col"}, **context)
+                           export_args={k: v for k, v in _page_args(shown, False).items() if k != "col"}, **may,
+                           **context)
 
 
 def _page_args(filters: dict, deleted: bool) -> dict:
@@ -160,8 +164,7 @@ def show(key: str, record_id: int):
 
 
 def _may(session, what: str, record, view) -> bool:
-    from records import access
-    return access.may(session, current_user.actor, record, view.key, what)
+    return record_access.may(session, current_user.actor, record, view.key, what)
 
 
 def _editable_schema(view) -> dict:
@@ -202,6 +205,8 @@ def new(key: str):
     """Create a record of a type from its form."""
     with query() as session:
         view = _type_or_404(session, key)
+        if not record_access.may_create(session, current_user.actor, key):
+            abort(403)
     if request.method == "GET":
         prefill = {k: v for k, v in request.args.items() if k in view.schema["properties"]}
         return _form(view, values=prefill)
