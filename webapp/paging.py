@@ -5,8 +5,6 @@ from flask import request
 
 from database.base import MAX_PAGE, page_number
 
-__all__ = ["MAX_PAGE", "page_arg"]
-
 
 def page_arg(name: str = "page") -> int:
     """Return the requested page: 1 when missing or not a whole number, at most MAX_PAGE."""
