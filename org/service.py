@@ -207,9 +207,9 @@ def save_unit(*, session: Session, kind: str, code: str, name: str, name_en: str
             if fields["leader"] and leader is None:
                 raise NotFound(f"leader: no user '{fields['leader']}'", details={"field": "leader"})
             unit.leader = leader
-        unit.sort = int(fields.get("sort", unit.sort or 0))
+        unit.sort = _small(fields.get("sort", unit.sort or 0), "sort")
     if model is Position:
-        unit.level = int(fields.get("level", unit.level or 0))
+        unit.level = _small(fields.get("level", unit.level or 0), "level")
     session.add(unit)
     session.flush()
     after = {"name": unit.name, "name_en": unit.name_en}
@@ -225,6 +225,17 @@ def list_units(*, session: Session, kind: str) -> list:
     return list(session.scalars(select(model).order_by(model.code)))
 
 
+def _small(value, field: str) -> int:
+    """Return a whole number a 32-bit column holds (a department's sort, a position's level), else refuse it."""
+    try:
+        number = int(value) if not isinstance(value, (bool, float)) and len(str(value)) <= 12 else None
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not -(2**31 - 1) <= number <= 2**31 - 1:
+        raise Invalid(f"{field} must be a whole number from {-(2**31 - 1)} to {2**31 - 1}", details={"field": field})
+    return number
+
+
 def _users_query(department: str | None, query: str | None, status: str | None, kind: str | None = None):
     stmt = select(User)
     if kind:
@@ -232,7 +243,8 @@ def _users_query(department: str | None, query: str | None, status: str | None, 
     if department:
         stmt = stmt.join(Department, Department.id == User.department_id).where(Department.code == department)
     if query:
-        like = f"%{query.strip().lower()}%"
+        # Bounded: a name, user name or email is short, and SQLite refuses a LIKE pattern past 50,000 bytes.
+        like = f"%{query.strip().lower()[:200]}%"
         stmt = stmt.where(func.lower(User.username).like(like) | func.lower(User.display_name).like(like)
                           | func.lower(User.email).like(like))
     if status:

@@ -86,7 +86,7 @@ def _reminders(value) -> list[int]:
                            details={"field": "reminders"})
     out = []
     for minutes in value:
-        if isinstance(minutes, str) and minutes.strip().isdigit():
+        if isinstance(minutes, str) and minutes.strip().isdigit() and len(minutes.strip()) <= 9:
             minutes = int(minutes)
         if not isinstance(minutes, int) or isinstance(minutes, bool) or not 0 <= minutes <= MAX_REMINDER_MINUTES:
             raise InvalidInput("each reminder is a number of minutes before the start, at most four weeks",
@@ -123,7 +123,7 @@ def _project(session: Session, value) -> str | None:
 def _record(session: Session, actor: Actor, value, current: int | None = None) -> int | None:
     if value in (None, ""):
         return None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 19:
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
         raise InvalidInput("record_id must be the id of a record", details={"field": "record_id"})

@@ -66,7 +66,7 @@ def build_rule(repeat, *, starts_at: datetime, zone: ZoneInfo) -> str | None:
         raise InvalidInput(f"repeat.freq must be one of {', '.join(FREQUENCIES)}", details={"field": "repeat.freq"})
     parts = [f"FREQ={freq.upper()}"]
     interval = repeat.get("interval", 1)
-    if isinstance(interval, str) and interval.strip().isdigit():
+    if isinstance(interval, str) and interval.strip().isdigit() and len(interval.strip()) <= 9:
         interval = int(interval)
     if not isinstance(interval, int) or isinstance(interval, bool) or not 1 <= interval <= MAX_INTERVAL:
         raise InvalidInput(f"repeat.interval must be a whole number from 1 to {MAX_INTERVAL}",
@@ -91,7 +91,7 @@ def build_rule(repeat, *, starts_at: datetime, zone: ZoneInfo) -> str | None:
         parts.append("BYMONTHDAY=-1")
     count, until = repeat.get("count"), repeat.get("until")
     if isinstance(count, str) and count.strip():
-        count = int(count) if count.strip().isdigit() else count
+        count = int(count) if count.strip().isdigit() and len(count.strip()) <= 9 else count
     if count in ("", None):
         count = None
     if until in ("", None):

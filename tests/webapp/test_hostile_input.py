@@ -94,3 +94,67 @@ def test_a_time_zone_that_is_a_folder_or_too_long_is_refused(login, zone):
     settings = client.post("/account/notifications", data={"timezone": zone, "channels": "in_app"})
     assert settings.status_code in (200, 400)
     assert client.get("/account/notifications").status_code == 200
+
+
+LONG = "9" * 5000  # past the 4,300 digits int() reads: it refuses them with an error of its own
+
+
+def test_numbers_longer_than_int_reads_are_refused_in_forms(login, app):
+    from tests.webapp.test_calendar_pages import MEETING
+
+    manager = login("li.na")
+    for extra in ({"repeat": "weekly", "interval": LONG}, {"repeat": "daily", "ends": "count", "count": LONG},
+                  {"reminders": [LONG]}, {"record_id": LONG}):
+        made = manager.post("/calendar/events/new", data={**MEETING, **extra})
+        assert made.status_code == 400, (extra, made.status_code)
+    made = manager.post("/calendar/events/new", data=MEETING)
+    assert made.status_code == 302
+    event_id = int(made.headers["Location"].split("/events/")[1].split("?")[0].split("/")[0])
+    stale = manager.post(f"/calendar/events/{event_id}/edit", data={**MEETING, "lock_version": LONG})
+    assert stale.status_code in (400, 409)
+    conflicts = manager.get("/calendar/conflicts", query_string={
+        "start_date": "2026-11-30", "start_time": "10:00", "end_date": "2026-11-30", "end_time": "11:00",
+        "event": LONG})
+    assert conflicts.status_code in (200, 400, 404)
+    admin = login("admin")
+    for path in (f"/admin/access/explain?user=admin&record={LONG}", f"/admin/calendars/org?year={LONG}",
+                 f"/search/?q=leave&page={LONG}", f"/admin/users?q={'张' * 60000}"):
+        assert admin.get(path).status_code == 200, path[:60]
+
+
+def test_a_stale_record_edit_with_a_huge_lock_version_is_a_conflict(login, app):
+    from tests.webapp.test_api import make_portal_account
+
+    company = make_portal_account(app, "emma.chen")
+    edited = login("admin").post(f"/records/customer/{company}/edit", data={"name": "远航物流", "lock_version": LONG})
+    assert edited.status_code == 409
+
+
+def test_a_document_moved_to_a_folder_number_past_any_id_is_refused(login, app):
+    admin = login("admin")
+    for target in (str(2**63), LONG):
+        assert admin.post("/documents/files/1/move", data={"target_id": target}).status_code in (400, 404)
+
+
+@pytest.mark.parametrize("field, value", [("sort", str(2**63)), ("sort", str(2**31)), ("sort", LONG)])
+def test_a_department_sort_past_its_column_is_a_field_error(login, field, value):
+    page = login("admin").post("/admin/departments/sales/edit", data={
+        "code": "sales", "name": "销售部", "name_en": "Sales", "parent": "", "leader": "li.na", field: value})
+    assert page.status_code in (400, 422) and "Enter a whole number" in page.get_data(as_text=True)
+
+
+def test_a_position_level_past_its_column_is_a_field_error(login):
+    page = login("admin").post("/admin/positions/new", data={"code": "chief", "name": "总监", "name_en": "Chief",
+                                                              "level": str(2**63)})
+    assert page.status_code in (400, 422) and "Enter a whole number" in page.get_data(as_text=True)
+
+
+def test_the_calendar_api_refuses_numbers_longer_than_int_reads(login):
+    client = login("li.na")
+    headers = _bearer(client, "li.na")
+    base = {"title": "api", "starts_at": "2026-12-01T10:00:00+08:00", "ends_at": "2026-12-01T11:00:00+08:00",
+            "timezone": "Asia/Shanghai"}
+    for extra in ({"reminders": [LONG]}, {"repeat": {"freq": "daily", "interval": LONG}},
+                  {"repeat": {"freq": "daily", "count": LONG}}, {"record_id": LONG}):
+        made = client.post("/api/v1/calendar/events", headers=headers, json={**base, **extra})
+        assert made.status_code == 400, (list(extra), made.status_code)

@@ -95,3 +95,13 @@ def test_a_portal_token_reaches_only_records(login, portal, db):
     assert client.get(f"/api/v1/records/customer/{portal['other']}", headers=headers).status_code == 404
     for path in ("/api/v1/tasks", "/api/v1/instances", "/api/v1/users", "/api/v1/definitions"):
         assert client.get(path, headers=headers).status_code == 403, path
+
+
+def test_a_portal_account_is_offered_only_what_it_may_do(login, portal):
+    client = login("yuanhang")
+    company = client.get(f"/records/customer/{portal['mine']}").get_data(as_text=True)
+    assert "/records/activity/new" not in company and "/records/complaint/new" not in company
+    assert "/records/contact/new" in company  # contacts of its company it may add
+    for key in ("order", "activity", "contract", "payment"):  # modules its admin did not enable
+        assert client.get(f"/records/{key}/").status_code == 403, key
+    assert client.get("/records/contact/").status_code == 200

@@ -144,7 +144,7 @@ def _explain(session, username: str, raw_id: str):
         return None, _("No user with this user name.")
     if not raw_id.isdecimal():
         return None, _("Enter a record number.")
-    if int(raw_id) > MAX_ID:  # no id column holds it: the database would refuse to compare it
+    if len(raw_id) > 19 or int(raw_id) > MAX_ID:  # no id column holds it: the database would refuse it
         return None, _("No record with this number.")
     try:
         record, view = records.get_record_or_raise(session=session, record_id=int(raw_id), actor=SYSTEM,

@@ -53,10 +53,17 @@ def field_errors(exc: OrgError) -> dict[str, str]:
     return {field: known.get((exc.code, field), exc.message)}
 
 
+MAX_SMALL = 2**31 - 1
+
+
 def whole_number(value: str | None, field: str, errors: dict) -> int:
     """Read a whole number from a form field, noting an error by field when it is not one."""
     try:
-        return int((value or "0").strip())
+        number = int((value or "0").strip())
     except ValueError:
         errors[field] = _("Enter a whole number.")
         return 0
+    if not -MAX_SMALL <= number <= MAX_SMALL:  # sort and level are 32-bit columns
+        errors[field] = _("Enter a whole number from %(low)s to %(high)s.", low=-MAX_SMALL, high=MAX_SMALL)
+        return 0
+    return number

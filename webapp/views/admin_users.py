@@ -127,7 +127,7 @@ def _portal_company(values: dict, errors: dict) -> int | None:
     if values["kind"] == "staff":
         return None
     raw = values["portal_record_id"]
-    if not raw.isdigit():
+    if not raw.isdigit() or len(raw) > 18:
         errors["portal_record_id"] = _("Enter the number of the customer's or partner's record.")
         return None
     with query() as session:

@@ -63,7 +63,7 @@ def _errors(exc: Invalid, renames: dict | None = None) -> dict[str, str]:
 
 def _year() -> int:
     year = request.args.get("year", "")
-    return int(year) if year.isdigit() and 1970 <= int(year) <= 2200 else date.today().year
+    return int(year) if year.isdigit() and len(year) == 4 and 1970 <= int(year) <= 2200 else date.today().year
 
 
 def _back(code: str | None, year: int | None = None):

@@ -172,7 +172,7 @@ def _save(event_id: int | None, values: dict) -> tuple[int | None, dict, list, s
                                             default_zone=zone)
             else:
                 event = events.update_event(session=session, actor=current_user.actor, event_id=event_id,
-                                            fields=fields, lock_version=int(lock) if lock.isdigit() else -1,
+                                            fields=fields, lock_version=int(lock) if lock.isdigit() and len(lock) <= 9 else -1,
                                             default_zone=zone)
             if not confirmed and _plan(event) != before:
                 clashes = agenda.conflicts(session, current_user.actor, [a.username for a in event.attendees],
@@ -264,7 +264,7 @@ def edit_event(event_id: int):
     stale = refused is not None  # "stale": someone else saved a change since the form was opened
     # The version the form was opened with stays: saving again must not overwrite what someone else changed.
     lock = request.form.get("lock_version", "")
-    return _form_page(values, errors, clashes, event=event, stale=stale, lock_version=int(lock) if lock.isdigit()
+    return _form_page(values, errors, clashes, event=event, stale=stale, lock_version=int(lock) if lock.isdigit() and len(lock) <= 9
                       else -1, status=409 if stale else 400 if errors else 200)
 
 
@@ -277,8 +277,8 @@ def conflicts():
     with query() as session:
         zone = _zone_name(session)
         organizer = current_user.username
-        if raw_id.isdigit():
-            organizer = _event_or_404(session, int(raw_id)).organizer
+        if raw_id.isdigit():  # a number past any id names no event: 404, as in a path
+            organizer = _event_or_404(session, int(raw_id) if len(raw_id) <= 18 else 0).organizer
         try:
             series, _repeat = events.timing(layout.service_fields(values), default_zone=zone)
         except InvalidInput as exc:
@@ -286,7 +286,7 @@ def conflicts():
             return jsonify(clashes=[], count=0, error={"field": field, "message": _error(exc)[field or "form"]}), 400
         people = _people(organizer, values["attendees"], set(access.staff_names(session)))
         rows = _clash_rows(session, agenda.conflicts(session, current_user.actor, people, series,
-                                                     exclude_event=int(raw_id) if raw_id.isdigit() else None), zone)
+                                                     exclude_event=int(raw_id) if raw_id.isdigit() and len(raw_id) <= 18 else None), zone)
     response = jsonify(clashes=rows, count=len(rows))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -351,7 +351,7 @@ def copy(key: str):
             with command() as session:
                 version = templates.copy_definition(
                     session=session, source_key=key, key=values["key"], name=values["name"],
-                    name_zh=values["name_zh"], version=int(number) if number.isdigit() else None,
+                    name_zh=values["name_zh"], version=int(number) if number.isdigit() and len(number) <= 9 else None,
                     category=values["category"], description=values["description"], actor=current_user.username)
                 new_key, new_number = version.key, version.version
         except DefinitionError as exc:

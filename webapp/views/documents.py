@@ -130,7 +130,7 @@ def move_folder(folder_id: int):
     if request.method == "POST":
         target = request.form.get("target_id", "")
         try:
-            if not target.isdigit():
+            if not target.isdigit() or len(target) > 18:  # past 64 bits no folder has the number
                 abort(400)
             with command() as session:
                 moves.move_folder(session=session, folder_id=folder_id, target_id=int(target), actor=me())

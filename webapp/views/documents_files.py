@@ -76,7 +76,7 @@ def show(document_id: int):
 
 def _number() -> int | None:
     raw = request.values.get("v", "")
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if raw.isdigit() and len(raw) <= 9 else None
 
 
 @bp.route("/<int:document_id>/download", methods=["GET", "POST"])
@@ -223,7 +223,7 @@ def move(document_id: int):
     error = None
     if request.method == "POST":
         target = request.form.get("target_id", "")
-        if not target.isdigit():
+        if not target.isdigit() or len(target) > 18:  # past 64 bits no folder has the number
             abort(400)
         try:
             with command() as session:

@@ -128,7 +128,7 @@ def preview_of(document: DocDocument, version: DocVersion | None) -> Preview:
 
 def _number() -> int | None:
     raw = request.args.get("v") or request.args.get("number") or ""
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if raw.isdigit() and len(raw) <= 9 else None
 
 
 def _headers(name: str, csp: str) -> dict[str, str]:

@@ -62,7 +62,8 @@ def webhooks_page():
                                       url=values["url"].strip(), name=values["name"], secret=values["secret"],
                                       department_code=values["department_code"] or None,
                                       enabled=bool(form.get("enabled")),
-                                      webhook_id=int(values["id"]) if values["id"].isdigit() else None)
+                                      webhook_id=int(values["id"]) if values["id"].isdigit() and len(values["id"]) <= 9
+                                      else None)
             flash(_("The webhook is saved."), "success")
             return redirect(url_for("outbox_admin.webhooks_page"))
         except CollabError as exc:

@@ -84,6 +84,8 @@ def list_page(key: str):
     page = page_arg()
     with query() as session:
         view = _type_or_404(session, key)
+        if record_access.access(session, current_user.actor, key, "view").grant.empty:
+            abort(403)  # nothing of this type is the reader's to see (a portal module not given, say)
         filters, shown = _filters_from_args(view)
         columns = list_columns(view, request.args.getlist("col"), current_user.actor)
         try:
@@ -147,6 +149,10 @@ def show(key: str, record_id: int):
             if record.deleted_at is None else []
         empty_related = [(v, ref) for v, ref in records.referencing_types(session=session, type_key=key)
                          if not any(r.type.key == v.key and r.field == ref.path for r in related)]
+        # "Add" only where the reader may create: a portal account may read activities it may not add.
+        creatable = {k for k in {r.type.key for r in related} | {v.key for v, _ref in empty_related}
+                     if record_access.may_create(session, current_user.actor, k)}
+        empty_related = [(v, ref) for v, ref in empty_related if v.key in creatable]  # offered to be added
         processes = records.processes(session=session, record_id=record_id, actor=current_user.actor)
         history = records.history(session=session, record_id=record_id, actor=current_user.actor, limit=50)
         context = display_context(session, view, [record, *[i for r in related for i in r.items]],
@@ -160,7 +166,8 @@ def show(key: str, record_id: int):
     data = record_fields.visible_data(view, current_user.actor, record.data)
     return render_template("records/show.html", record=record, data=data, view=view, related=related,
                            empty_related=empty_related, processes=processes, history=history,
-                           may_edit=may_edit, may_delete=may_delete, linked=linked, readable=readable, **context)
+                           may_edit=may_edit, may_delete=may_delete, linked=linked, readable=readable,
+                           creatable=creatable, **context)
 
 
 def _may(session, what: str, record, view) -> bool:
@@ -258,7 +265,7 @@ def edit(key: str, record_id: int):
     try:
         with command() as session:
             records.update_record(session=session, record_id=record_id, data=data, actor=current_user.actor,
-                                  lock_version=int(lock) if lock.isdigit() else -1)
+                                  lock_version=int(lock) if lock.isdigit() and len(lock) <= 9 else -1)
     except StaleEdit as exc:
         return _form(view, record=record, values=_again(view, posted, data), conflict=exc, status=409)
     except FormError as exc:

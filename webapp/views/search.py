@@ -17,6 +17,7 @@ from search import service, sources
 from search.errors import SearchError
 
 from ..db import query
+from ..paging import page_arg
 
 bp = Blueprint("search", __name__, url_prefix="/search")
 PAGE_SIZE = 20
@@ -87,8 +88,7 @@ def index():
     kind = request.args.get("kind") if request.args.get("kind") in sources.KINDS else None
     mine = request.args.get("mine") == "1"
     owner = (request.args.get("owner") or "").strip()[:150]
-    page = request.args.get("page", "1")
-    page = min(max(int(page), 1), MAX_PAGE) if page.isdigit() else 1
+    page = min(page_arg(), MAX_PAGE)
     errors: dict[str, str] = {}
     date_from, date_to = _date("from", errors), _date("to", errors)
     hits, more, problem, folder = [], False, None, None

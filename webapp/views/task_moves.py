@@ -78,7 +78,7 @@ def jump(instance_id: int):
             _visible_or_404(session, instance_id)
             returns.jump(session=session, instance_id=instance_id, actor=current_user.actor,
                          to=request.form.get("to") or "", reason=request.form.get("reason"),
-                         from_task=int(raw) if raw.isdigit() else None)
+                         from_task=int(raw) if raw.isdigit() and len(raw) <= 18 else None)
     except InstanceError as exc:
         return _refused(exc, back)
     flash(_("The request was moved."), "success")
