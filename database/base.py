@@ -19,6 +19,7 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 MAX_ID = 2**63 - 1  # ids are 64-bit; a larger number cannot name a row
+MAX_INT32 = 2**31 - 1  # what a 32-bit column (sort, level, priority, version numbers) holds either way
 
 # The furthest page a list offers: past it a page's offset outgrows what the databases can compare.
 MAX_PAGE = 100_000

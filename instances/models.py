@@ -6,12 +6,12 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from database.base import Base, JSONType, UTCDateTime, utcnow
+from database.base import MAX_INT32, Base, JSONType, UTCDateTime, utcnow
 
 INSTANCE_STATUSES = ("running", "completed", "rejected", "incident", "cancelled", "suspended", "withdrawn",
                      "terminated")
 WORK_ITEM_STATUSES = ("open", "completed", "cancelled")
-MIN_PRIORITY, MAX_PRIORITY = -(2**31), 2**31 - 1  # what the work item's 32-bit priority column holds
+MIN_PRIORITY, MAX_PRIORITY = -MAX_INT32, MAX_INT32  # what the work item's 32-bit priority column holds
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from audit import service as audit
-from database.base import utcnow
+from database.base import MAX_INT32, utcnow
 from instances.actors import Actor
 
 from .errors import Duplicate, Invalid, NotFound, SignInRefused, Throttled
@@ -231,8 +231,8 @@ def _small(value, field: str) -> int:
         number = int(value) if not isinstance(value, (bool, float)) and len(str(value)) <= 12 else None
     except (TypeError, ValueError):
         number = None
-    if number is None or not -(2**31 - 1) <= number <= 2**31 - 1:
-        raise Invalid(f"{field} must be a whole number from {-(2**31 - 1)} to {2**31 - 1}", details={"field": field})
+    if number is None or not -MAX_INT32 <= number <= MAX_INT32:
+        raise Invalid(f"{field} must be a whole number from {-MAX_INT32} to {MAX_INT32}", details={"field": field})
     return number
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import gettext as _
 
+from database.base import MAX_INT32
 from org import service as org
 from org.errors import Duplicate
 from org.models import USER_STATUSES
@@ -81,7 +82,7 @@ USER_FIELDS = {"username", "display_name", "email", "phone", "department", "posi
 UNIT_FIELDS = {"code", "name", "name_en"}
 DEPARTMENT_FIELDS = UNIT_FIELDS | {"parent", "leader", "sort"}
 KINDS = {"positions": "position", "roles": "role", "groups": "group"}
-MAX_INT = 2**31 - 1  # sort and level are 32-bit columns
+MAX_INT = MAX_INT32  # sort and level are 32-bit columns
 MAX_PASSWORD = 1000
 MAX_LIST = 200
 

@@ -5,6 +5,7 @@ from flask import abort, current_app
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from database.base import MAX_INT32
 from org.errors import OrgError
 from org.passwords import MIN_LENGTH
 
@@ -40,6 +41,10 @@ def field_errors(exc: OrgError) -> dict[str, str]:
         ("invalid_input", "superior"): _("A user cannot be their own superior."),
         ("invalid_input", "status"): _("Choose one of the listed values."),
         ("invalid_input", "language"): _("Choose one of the listed values."),
+        # The service keeps a department's sort and a position's level inside their 32-bit columns.
+        ("invalid_input", "sort"): _("Enter a whole number from %(low)s to %(high)s.", low=-MAX_INT32, high=MAX_INT32),
+        ("invalid_input", "level"): _("Enter a whole number from %(low)s to %(high)s.", low=-MAX_INT32,
+                                      high=MAX_INT32),
         ("duplicate", "username"): _("This user name is taken."),
         ("duplicate", "code"): _("This code is already used."),
         ("not_found", "leader"): no_user,
@@ -53,17 +58,10 @@ def field_errors(exc: OrgError) -> dict[str, str]:
     return {field: known.get((exc.code, field), exc.message)}
 
 
-MAX_SMALL = 2**31 - 1
-
-
 def whole_number(value: str | None, field: str, errors: dict) -> int:
     """Read a whole number from a form field, noting an error by field when it is not one."""
     try:
-        number = int((value or "0").strip())
+        return int((value or "0").strip())
     except ValueError:
         errors[field] = _("Enter a whole number.")
         return 0
-    if not -MAX_SMALL <= number <= MAX_SMALL:  # sort and level are 32-bit columns
-        errors[field] = _("Enter a whole number from %(low)s to %(high)s.", low=-MAX_SMALL, high=MAX_SMALL)
-        return 0
-    return number
